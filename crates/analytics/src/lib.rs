@@ -1,0 +1,31 @@
+//! Skills-gap analytics over a projected [`Snapshot`], computed with polars.
+//!
+//! [`GapAnalysis::new`] turns a snapshot into three frames: `pairs` (one row
+//! per active employee and required competency of their role, with required
+//! and effective level and the gap), `people` (one row per active employee)
+//! and `ancestry` (every unit with each of its ancestors, itself included).
+//! Roll-ups are lazy polars plans over those frames; an org unit's figures
+//! always cover its whole subtree, which the ancestry join gives without
+//! recursion. Column names of every frame returned are stable and defined in
+//! `docs/metrics.md`; the worked example there is a test here.
+//!
+//! This crate reads snapshots and never the log: the same snapshot always
+//! yields the same numbers.
+
+mod frames;
+mod gaps;
+mod table;
+
+pub use gaps::GapAnalysis;
+pub use table::Table;
+
+/// Errors from analytics.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    /// A polars plan failed: a bug in cadre, not in the caller's input.
+    #[error("analytics computation failed: {0}")]
+    Polars(#[from] polars::error::PolarsError),
+    /// The caller asked about an org unit the snapshot does not have.
+    #[error("unknown org unit {0:?}")]
+    UnknownUnit(String),
+}

@@ -1,0 +1,292 @@
+//! The commands behind the CLI.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use cadre_ingest::{import_file, ImportSummary, Ingestor, StoreLayout};
+use cadre_projection::LevelPolicy;
+use cadre_server::{ServerConfig, Service};
+use cadre_synth::SynthConfig;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::{Cli, Command, DemoArgs, ExportArgs, GenerateArgs, IngestArgs, ServeArgs, SynthArgs};
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let data = cli.global.data_dir;
+    match cli.command {
+        Command::Demo(a) => demo(&data, a),
+        Command::Generate(a) => generate(a),
+        Command::Ingest(a) => ingest(&data, a),
+        Command::Serve(a) => serve(&data, a),
+        Command::Status => status(&data),
+        Command::Export(a) => export(&data, a),
+        Command::DeadLetters => dead_letters(&data),
+    }
+}
+
+fn synth_config(a: &SynthArgs) -> SynthConfig {
+    let mut c = SynthConfig::new(a.employees, a.seed);
+    if let Some(end) = a.end_date {
+        c.end = end;
+    }
+    c
+}
+
+fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    })
+}
+
+/// Writes the organisation as NDJSON; returns the number of events.
+fn write_synth(config: &SynthConfig, out: &mut dyn Write) -> Result<u64> {
+    let mut err = None;
+    let n = cadre_synth::generate(config, &mut |e| {
+        if err.is_none() {
+            if let Err(e) = writeln!(out, "{}", e.to_json()) {
+                err = Some(e);
+            }
+        }
+    });
+    if let Some(e) = err {
+        return Err(e).context("cannot write events");
+    }
+    out.flush().context("cannot write events")?;
+    Ok(n)
+}
+
+fn generate(a: GenerateArgs) -> Result<ExitCode> {
+    let mut out = output(a.output.as_deref())?;
+    let n = write_synth(&synth_config(&a.synth), &mut out)?;
+    if a.output.is_some() {
+        eprintln!("wrote {n} events");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open(data: &Path) -> Result<Ingestor> {
+    let (ingestor, recoveries) = Ingestor::open(&StoreLayout::new(data))
+        .with_context(|| format!("cannot open the data directory {}", data.display()))?;
+    for r in recoveries {
+        eprintln!(
+            "recovered {}: dropped a damaged tail of {} bytes at byte {} ({}); events acknowledged before it are intact",
+            r.segment.display(),
+            r.dropped_bytes,
+            r.truncated_at,
+            r.reason
+        );
+    }
+    Ok(ingestor)
+}
+
+fn import(ingestor: &mut Ingestor, files: &[PathBuf], batch_size: usize, quiet: bool) -> Result<ImportSummary> {
+    if batch_size == 0 {
+        bail!("--batch-size must be at least 1");
+    }
+    let mut total = ImportSummary::default();
+    for path in files {
+        let size = fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        let bar = if quiet || !io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(size)
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(path.display().to_string());
+        let mut done = ImportSummary::default();
+        let s = import_file(ingestor, path, batch_size, |bytes, batch| {
+            let (a, d, r) = batch.counts();
+            done.accepted += a as u64;
+            done.duplicate += d as u64;
+            done.rejected += r as u64;
+            bar.set_position(bytes);
+        })
+        .with_context(|| format!("import of {} stopped; what was reported before is stored, run the same command again to finish", path.display()))?;
+        bar.finish_and_clear();
+        eprintln!(
+            "{}: {} lines, {} accepted, {} duplicate, {} rejected",
+            path.display(),
+            s.lines,
+            s.accepted,
+            s.duplicate,
+            s.rejected
+        );
+        total.lines += s.lines;
+        total.accepted += s.accepted;
+        total.duplicate += s.duplicate;
+        total.rejected += s.rejected;
+    }
+    Ok(total)
+}
+
+fn ingest(data: &Path, a: IngestArgs) -> Result<ExitCode> {
+    let mut ingestor = open(data)?;
+    let total = import(&mut ingestor, &a.files, a.batch_size, a.quiet)?;
+    if a.files.len() > 1 {
+        eprintln!(
+            "total: {} lines, {} accepted, {} duplicate, {} rejected",
+            total.lines, total.accepted, total.duplicate, total.rejected
+        );
+    }
+    if total.rejected > 0 {
+        eprintln!("see the reasons with: cadre dead-letters --data-dir {}", data.display());
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The ingest token: given, or read from (or created in) the data directory.
+fn ingest_token(data: &Path, given: Option<String>) -> Result<String> {
+    if let Some(t) = given.filter(|t| !t.trim().is_empty()) {
+        return Ok(t.trim().to_string());
+    }
+    let path = data.join("ingest.token");
+    if let Ok(t) = fs::read_to_string(&path) {
+        if !t.trim().is_empty() {
+            return Ok(t.trim().to_string());
+        }
+    }
+    fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let token = format!("{}", uuid::Uuid::new_v4().simple());
+    let mut f = fs::OpenOptions::new();
+    f.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
+    f.open(&path)
+        .and_then(|mut f| f.write_all(token.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(token)
+}
+
+fn run_server(ingestor: Ingestor, addr: SocketAddr, token: String, announce: impl FnOnce(&str)) -> Result<ExitCode> {
+    let config = ServerConfig {
+        addr,
+        ingest_token: token,
+        policy: LevelPolicy::default(),
+    };
+    let service = Arc::new(Service::new(ingestor, &config).context("cannot fold the event log")?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}; is another cadre running? pick another --port"))?;
+        announce(&format!("http://{}", listener.local_addr()?));
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("stopping");
+        };
+        axum::serve(listener, cadre_server::router(service))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server failed")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(data: &Path, a: ServeArgs) -> Result<ExitCode> {
+    let ingestor = open(data)?;
+    let token = ingest_token(data, a.token)?;
+    let addr = SocketAddr::new(a.bind, a.port);
+    run_server(ingestor, addr, token, |url| {
+        eprintln!("cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics");
+    })
+}
+
+fn demo(data: &Path, a: DemoArgs) -> Result<ExitCode> {
+    let config = synth_config(&a.synth);
+    fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let file = data.join("demo-events.ndjson");
+    eprintln!(
+        "generating {} employees (seed {}, year ending {}) into {}",
+        config.employees,
+        config.seed,
+        config.end,
+        file.display()
+    );
+    let n = write_synth(&config, &mut output(Some(&file))?)?;
+    eprintln!("generated {n} events; ingesting them like any other file");
+    let mut ingestor = open(data)?;
+    import(&mut ingestor, std::slice::from_ref(&file), 5000, false)?;
+    eprintln!(
+        "the log holds {} events ({} dead letters)",
+        ingestor.log().len(),
+        ingestor.dead_letters()
+    );
+    if a.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let token = ingest_token(data, None)?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], a.port));
+    let shown = token.clone();
+    run_server(ingestor, addr, token, move |url| {
+        eprintln!();
+        eprintln!("  dashboard:    {url}/");
+        eprintln!("  ingest:       curl -H 'Authorization: Bearer {shown}' --data-binary @events.ndjson {url}/v1/events");
+        eprintln!("  metrics:      {url}/metrics");
+        eprintln!();
+        eprintln!("press Ctrl-C to stop");
+    })
+}
+
+fn status(data: &Path) -> Result<ExitCode> {
+    let ingestor = open(data)?;
+    let mut latest = None;
+    let mut types = std::collections::BTreeMap::<&'static str, u64>::new();
+    ingestor.replay(|_, e| {
+        latest = latest.max(Some(e.occurred_at));
+        *types.entry(e.event_type().as_str()).or_default() += 1;
+    })?;
+    let out = serde_json::json!({
+        "data_dir": data.display().to_string(),
+        "events": ingestor.log().len(),
+        "dead_letters": ingestor.dead_letters(),
+        "log_bytes": ingestor.log().disk_bytes(),
+        "latest_occurred_at": latest,
+        "events_by_type": types,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(data: &Path, a: ExportArgs) -> Result<ExitCode> {
+    let ingestor = open(data)?;
+    let mut out = output(a.output.as_deref())?;
+    let mut err = None;
+    ingestor.replay(|_, e| {
+        if err.is_none() {
+            err = writeln!(out, "{}", e.to_json()).err();
+        }
+    })?;
+    if let Some(e) = err {
+        return Err(e).context("cannot write events");
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn dead_letters(data: &Path) -> Result<ExitCode> {
+    let ingestor = open(data)?;
+    let mut out = io::stdout().lock();
+    for d in ingestor.read_dead_letters()? {
+        writeln!(out, "{}", serde_json::to_string(&d)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

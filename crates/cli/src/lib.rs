@@ -1,0 +1,148 @@
+//! The `cadre` command line: argument parsing and the commands themselves.
+//!
+//! `main.rs` only parses, runs and maps the outcome to an exit code; each
+//! command here wires the library crates together and owns what the user
+//! sees: progress bars, summaries and error messages that say what to do.
+
+mod commands;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use commands::run;
+
+/// cadre: competency frameworks, assessments and trainings in; skills gaps out.
+///
+/// cadre keeps a durable event log of what your HRIS reports (frameworks,
+/// roles, positions, hires, assessments, trainings, ratings, succession
+/// nominations), folds it into the state of the organisation at any date, and
+/// shows skills gaps per org unit and competency on a built-in dashboard.
+///
+/// Start with `cadre demo`: it builds a synthetic organisation, ingests it and
+/// serves the dashboard on http://127.0.0.1:8080.
+#[derive(Debug, Parser)]
+#[command(name = "cadre", version, about, long_about)]
+pub struct Cli {
+    /// Options every command shares.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command shares.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Where the event log, dead letters and token live.
+    #[arg(long, global = true, env = "CADRE_DATA_DIR", default_value = "./cadre-data")]
+    pub data_dir: PathBuf,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a synthetic organisation, ingest it and serve the dashboard.
+    ///
+    /// The events are written to DATA_DIR/demo-events.ndjson and imported
+    /// exactly as `cadre ingest` would import them. Running the demo again on
+    /// the same data directory stores nothing twice.
+    Demo(DemoArgs),
+    /// Write a synthetic organisation's events as NDJSON.
+    ///
+    /// The same --employees, --seed and --end-date always give the same
+    /// events, ids included.
+    Generate(GenerateArgs),
+    /// Import NDJSON files into the event log.
+    ///
+    /// Each batch is made durable before the next is read, so an interrupted
+    /// import can simply be run again: what was stored comes back as
+    /// duplicates, nothing is stored twice. Invalid lines go to the
+    /// dead-letter store with their reason. Exit code 2 means some lines
+    /// were rejected.
+    Ingest(IngestArgs),
+    /// Serve the API, the dashboard and /metrics.
+    Serve(ServeArgs),
+    /// Show what the data directory holds.
+    Status,
+    /// Write every stored event as NDJSON, in log order.
+    Export(ExportArgs),
+    /// List rejected items with their reasons.
+    DeadLetters,
+}
+
+/// Size and shape of a synthetic organisation.
+#[derive(Debug, Args, Clone)]
+pub struct SynthArgs {
+    /// Number of employees.
+    #[arg(long, default_value_t = 2000)]
+    pub employees: usize,
+    /// Random seed; the same seed gives the same organisation.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last day of the generated year of history (YYYY-MM-DD); default today.
+    #[arg(long)]
+    pub end_date: Option<chrono::NaiveDate>,
+}
+
+/// `cadre demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The organisation to generate.
+    #[command(flatten)]
+    pub synth: SynthArgs,
+    /// Port of the dashboard on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Build and ingest, print the summary, and exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// `cadre generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The organisation to generate.
+    #[command(flatten)]
+    pub synth: SynthArgs,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// `cadre ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// NDJSON files, one event per line.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Lines per durable batch (one fsync each).
+    #[arg(long, default_value_t = 5000)]
+    pub batch_size: usize,
+    /// No progress bar (also when standard error is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `cadre serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Bearer token for POST /v1/events; default: DATA_DIR/ingest.token, created on first use.
+    #[arg(long, env = "CADRE_INGEST_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// `cadre export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}

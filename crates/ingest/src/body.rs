@@ -1,0 +1,123 @@
+//! Splitting a request body or a file into items.
+
+use serde_json::Value;
+
+use crate::validate::Rejection;
+
+/// One item of a batch: where it was, its raw text, and its JSON (or why it has none).
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// 1-based position: the line for NDJSON, the element for arrays.
+    pub position: usize,
+    /// The item as received (for the dead-letter store).
+    pub raw: String,
+    /// The parsed JSON, or why parsing failed.
+    pub parsed: Result<Value, Rejection>,
+}
+
+/// Parses one NDJSON line.
+pub fn parse_line(position: usize, line: &str) -> Item {
+    let parsed = serde_json::from_str::<Value>(line)
+        .map_err(|e| Rejection::new("", format!("not valid JSON: {e}")));
+    Item {
+        position,
+        raw: line.to_string(),
+        parsed,
+    }
+}
+
+/// Splits a body holding one JSON event, a JSON array of events, or NDJSON.
+///
+/// A malformed NDJSON line becomes one rejected item; the other lines stand.
+/// Blank lines are skipped. Bytes that are not UTF-8 reject only the lines
+/// that hold them.
+pub fn parse_body(body: &[u8]) -> Vec<Item> {
+    let first = body.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(first) = first else {
+        return Vec::new();
+    };
+    if body[first] == b'[' {
+        return match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| Item {
+                    position: i + 1,
+                    raw: v.to_string(),
+                    parsed: Ok(v),
+                })
+                .collect(),
+            Ok(_) => unreachable!("a body starting with [ is an array"),
+            Err(e) => vec![Item {
+                position: 1,
+                raw: String::from_utf8_lossy(body).into_owned(),
+                parsed: Err(Rejection::new("", format!("body is not a valid JSON array: {e}"))),
+            }],
+        };
+    }
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        return vec![Item {
+            position: 1,
+            raw: String::from_utf8_lossy(body).trim().to_string(),
+            parsed: Ok(v),
+        }];
+    }
+    body.split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| l.iter().any(|b| !b.is_ascii_whitespace()))
+        .map(|(i, l)| match std::str::from_utf8(l) {
+            Ok(s) => parse_line(i + 1, s.trim_end_matches('\r')),
+            Err(e) => Item {
+                position: i + 1,
+                raw: String::from_utf8_lossy(l).into_owned(),
+                parsed: Err(Rejection::new("", format!("line is not valid UTF-8: {e}"))),
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_object() {
+        let items = parse_body(br#" {"a": 1} "#);
+        assert_eq!(items.len(), 1);
+        assert!(items[0].parsed.is_ok());
+    }
+
+    #[test]
+    fn array_of_objects() {
+        let items = parse_body(br#"[{"a":1},{"b":2},3]"#);
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[2].position, 3);
+    }
+
+    #[test]
+    fn ndjson_keeps_good_lines_beside_a_broken_one() {
+        let items = parse_body(b"{\"a\":1}\n{broken\n\n{\"c\":3}\r\n");
+        assert_eq!(items.len(), 3);
+        assert!(items[0].parsed.is_ok());
+        let err = items[1].parsed.as_ref().unwrap_err();
+        assert!(err.reason.starts_with("not valid JSON"), "{err}");
+        assert_eq!(items[1].position, 2);
+        assert!(items[2].parsed.is_ok());
+        assert_eq!(items[2].position, 4);
+    }
+
+    #[test]
+    fn invalid_utf8_rejects_only_its_line() {
+        let items = parse_body(b"{\"a\":1}\n{\"b\":\"\xff\"}\n");
+        assert_eq!(items.len(), 2);
+        assert!(items[0].parsed.is_ok());
+        assert!(items[1].parsed.as_ref().unwrap_err().reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn broken_array_is_one_rejection() {
+        let items = parse_body(b"[{\"a\":1},");
+        assert_eq!(items.len(), 1);
+        assert!(items[0].parsed.is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! The way in: every event, from HTTP or from a file, passes through here.
+//!
+//! Ingest owns three jobs. It **parses** request bodies and files (one JSON
+//! event, a JSON array, or NDJSON) into items without letting one broken line
+//! spoil its neighbours ([`parse_body`]). It **validates** each item against
+//! the JSON Schema of its type and version in `schemas/` and then decodes it
+//! into the typed [`cadre_model::Event`] ([`Validator`]). And it **stores**:
+//! valid events go to the durable event log, invalid ones to the dead-letter
+//! store with their reason, both fsynced before any outcome is reported
+//! ([`Ingestor`]). An event is never acknowledged before it is durable, and a
+//! re-sent event (same `event_id`) is acknowledged as a duplicate, never
+//! stored twice.
+
+mod body;
+mod import;
+mod store;
+mod validate;
+
+pub use body::{parse_body, parse_line, Item};
+pub use import::{import_file, ImportError, ImportSummary};
+pub use store::{Batch, DeadLetter, IngestError, Ingestor, Outcome, StoreLayout};
+pub use validate::{Rejection, Validator, SCHEMAS};

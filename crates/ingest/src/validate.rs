@@ -1,0 +1,145 @@
+//! JSON Schema validation, then typed decoding.
+
+use std::collections::HashMap;
+
+use cadre_model::{Event, EventType};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Why an item was refused: the JSON pointer of the offending value and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    /// JSON pointer into the event (`""` for the whole item).
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Rejection {
+    /// A rejection at `path`.
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Rejection {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(f, "{}: {}", self.path, self.reason)
+        }
+    }
+}
+
+/// The envelope schema.
+pub const ENVELOPE_SCHEMA: &str = include_str!("../../../schemas/envelope.v1.json");
+
+/// Every data schema: event type, schema version, schema text.
+pub const SCHEMAS: &[(&str, u32, &str)] = &[
+    ("framework.published", 1, include_str!("../../../schemas/data/framework.published.v1.json")),
+    ("org_unit.defined", 1, include_str!("../../../schemas/data/org_unit.defined.v1.json")),
+    ("role_profile.defined", 1, include_str!("../../../schemas/data/role_profile.defined.v1.json")),
+    ("position.defined", 1, include_str!("../../../schemas/data/position.defined.v1.json")),
+    ("employee.hired", 1, include_str!("../../../schemas/data/employee.hired.v1.json")),
+    ("employee.assigned", 1, include_str!("../../../schemas/data/employee.assigned.v1.json")),
+    ("employee.left", 1, include_str!("../../../schemas/data/employee.left.v1.json")),
+    ("assessment.recorded", 1, include_str!("../../../schemas/data/assessment.recorded.v1.json")),
+    ("training.completed", 1, include_str!("../../../schemas/data/training.completed.v1.json")),
+    ("performance.rated", 1, include_str!("../../../schemas/data/performance.rated.v1.json")),
+    ("potential.rated", 1, include_str!("../../../schemas/data/potential.rated.v1.json")),
+    ("succession.nominated", 1, include_str!("../../../schemas/data/succession.nominated.v1.json")),
+    ("succession.withdrawn", 1, include_str!("../../../schemas/data/succession.withdrawn.v1.json")),
+];
+
+/// Compiled schemas for the envelope and every (type, version).
+pub struct Validator {
+    envelope: jsonschema::Validator,
+    data: HashMap<(EventType, u32), jsonschema::Validator>,
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator").field("schemas", &self.data.len()).finish()
+    }
+}
+
+fn compile(name: &str, text: &str) -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("embedded schema {name} is not JSON: {e}"));
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("embedded schema {name} does not compile: {e}"))
+}
+
+impl Default for Validator {
+    fn default() -> Self {
+        Validator::new()
+    }
+}
+
+impl Validator {
+    /// Compiles the embedded schemas (they are part of the build, so a failure is a bug).
+    pub fn new() -> Validator {
+        let envelope = compile("envelope.v1", ENVELOPE_SCHEMA);
+        let data = SCHEMAS
+            .iter()
+            .map(|(t, v, text)| {
+                let ty = EventType::parse(t).unwrap_or_else(|| panic!("schema for unknown type {t}"));
+                ((ty, *v), compile(&format!("{t}.v{v}"), text))
+            })
+            .collect();
+        Validator { envelope, data }
+    }
+
+    /// Validates one item against its schemas and decodes it.
+    pub fn validate(&self, value: &Value) -> Result<Event, Rejection> {
+        first_error(&self.envelope, value, "")?;
+        let type_name = value["type"].as_str().unwrap_or_default();
+        let ty = EventType::parse(type_name)
+            .ok_or_else(|| Rejection::new("/type", format!("unknown event type {type_name:?}")))?;
+        let version = value["schema_version"].as_u64().unwrap_or_default();
+        let schema = u32::try_from(version)
+            .ok()
+            .and_then(|v| self.data.get(&(ty, v)))
+            .ok_or_else(|| {
+                Rejection::new(
+                    "/schema_version",
+                    format!("{ty} has no schema version {version}; known: {:?}", ty.versions()),
+                )
+            })?;
+        first_error(schema, &value["data"], "/data")?;
+        Event::from_value(value.clone()).map_err(|e| Rejection::new(e.path, e.reason))
+    }
+}
+
+fn first_error(v: &jsonschema::Validator, value: &Value, prefix: &str) -> Result<(), Rejection> {
+    match v.iter_errors(value).next() {
+        None => Ok(()),
+        Some(e) => Err(Rejection::new(
+            format!("{prefix}{}", e.instance_path()),
+            e.masked().to_string(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_type_and_version_has_a_schema() {
+        let v = Validator::new();
+        for t in EventType::ALL {
+            for version in t.versions() {
+                assert!(v.data.contains_key(&(*t, *version)), "no schema for {t} v{version}");
+            }
+        }
+        assert_eq!(v.data.len(), SCHEMAS.len(), "a schema for a version the model does not read");
+    }
+}

@@ -1,0 +1,633 @@
+//! The event envelope and the payload of every event type.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::framework::Framework;
+
+/// Longest identifier accepted (employee, position, competency, ...).
+pub const MAX_ID_LEN: usize = 128;
+/// Longest display name accepted.
+pub const MAX_NAME_LEN: usize = 256;
+/// Longest free text accepted (evidence, reasons, descriptions).
+pub const MAX_TEXT_LEN: usize = 4000;
+/// Highest level any proficiency scale may have.
+pub const MAX_SCALE_LEVEL: u8 = 10;
+
+/// Why a JSON value is not a valid event: where, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct DecodeError {
+    /// JSON pointer to the offending value (`""` for the whole document).
+    pub path: String,
+    /// What is wrong, in plain words.
+    pub reason: String,
+}
+
+impl DecodeError {
+    /// A decode error at `path`.
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        DecodeError {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn serde(path: &str, e: &serde_json::Error) -> Self {
+        DecodeError::new(path, e.to_string())
+    }
+}
+
+pub(crate) fn non_empty(path: &str, s: &str) -> Result<(), DecodeError> {
+    bounded(path, s, MAX_ID_LEN)
+}
+
+fn bounded(path: &str, s: &str, max: usize) -> Result<(), DecodeError> {
+    if s.trim().is_empty() {
+        return Err(DecodeError::new(path, "must not be empty"));
+    }
+    if s.chars().count() > max {
+        return Err(DecodeError::new(path, format!("longer than {max} characters")));
+    }
+    Ok(())
+}
+
+fn text(path: &str, s: &Option<String>) -> Result<(), DecodeError> {
+    match s {
+        Some(s) if s.chars().count() > MAX_TEXT_LEN => Err(DecodeError::new(
+            path,
+            format!("longer than {MAX_TEXT_LEN} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Who made an assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessorType {
+    /// The employee about themself.
+    #[serde(rename = "self")]
+    SelfAssessed,
+    /// The employee's line manager.
+    Manager,
+    /// A colleague.
+    Peer,
+    /// An assessment panel (e.g. an assessment centre or interview board).
+    Panel,
+}
+
+impl AssessorType {
+    /// All assessor types, in a fixed order.
+    pub const ALL: [AssessorType; 4] = [
+        AssessorType::Manager,
+        AssessorType::Panel,
+        AssessorType::Peer,
+        AssessorType::SelfAssessed,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssessorType::SelfAssessed => "self",
+            AssessorType::Manager => "manager",
+            AssessorType::Peer => "peer",
+            AssessorType::Panel => "panel",
+        }
+    }
+}
+
+/// How a training was delivered; the development modes the Kenyan framework names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainingMode {
+    /// Induction of a new starter.
+    Induction,
+    /// A course.
+    Training,
+    /// An internship.
+    Internship,
+    /// Coaching.
+    Coaching,
+    /// Mentoring.
+    Mentoring,
+    /// Learning on the job.
+    Experience,
+}
+
+/// A rating of potential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Potential {
+    /// Low potential.
+    Low,
+    /// Medium potential.
+    Medium,
+    /// High potential.
+    High,
+}
+
+/// How soon a successor could take a position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Readiness {
+    /// Could step in now.
+    ReadyNow,
+    /// Ready within one to two years.
+    #[serde(rename = "ready_1_2_years")]
+    Ready1To2Years,
+    /// Ready in three years or more.
+    #[serde(rename = "ready_3_plus_years")]
+    Ready3PlusYears,
+    /// Not ready.
+    NotReady,
+}
+
+/// Payload of `org_unit.defined`; the subject is the unit's id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgUnitDefined {
+    /// Display name.
+    pub name: String,
+    /// The parent unit; none for the root.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+}
+
+/// One required competency of a role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// The competency.
+    pub competency_id: String,
+    /// The level the role requires.
+    pub level: u8,
+    /// How much the competency matters to the role (default 1).
+    #[serde(default = "one")]
+    pub weight: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Payload of `role_profile.defined`; the subject is the role's id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleProfileDefined {
+    /// Display name.
+    pub name: String,
+    /// The framework the requirements come from.
+    pub framework_id: String,
+    /// Required level and weight per competency.
+    pub requirements: Vec<Requirement>,
+}
+
+/// Payload of `position.defined`; the subject is the position's id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositionDefined {
+    /// Display title.
+    pub title: String,
+    /// The role profile the position follows.
+    pub role_id: String,
+    /// The org unit the position sits in.
+    pub org_unit_id: String,
+    /// Whether the position is critical for succession planning.
+    #[serde(default)]
+    pub critical: bool,
+}
+
+/// Payload of `employee.hired`; the subject is the employee's id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmployeeHired {
+    /// The employee's name as shown to those allowed to see individuals.
+    pub name: String,
+}
+
+/// Payload of `employee.assigned`; the subject is the employee's id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmployeeAssigned {
+    /// The position the employee now holds.
+    pub position_id: String,
+}
+
+/// Payload of `employee.left`; the subject is the employee's id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmployeeLeft {
+    /// The last day of employment; when later than the event, the leaving is announced.
+    #[serde(default)]
+    pub effective_on: Option<NaiveDate>,
+    /// Why the employee left.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Payload of `assessment.recorded`; the subject is the assessed employee.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentRecorded {
+    /// The competency assessed.
+    pub competency_id: String,
+    /// The level observed, on the framework's scale.
+    pub level: u8,
+    /// Who assessed.
+    pub assessor_type: AssessorType,
+    /// The assessor's id (the employee's own id for a self-assessment).
+    pub assessor_id: String,
+    /// What the assessment rests on.
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+/// A competency a training developed, and the level it aims at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevelopedCompetency {
+    /// The competency.
+    pub competency_id: String,
+    /// The level the course brings a participant to.
+    pub target_level: u8,
+}
+
+/// Payload of `training.completed`; the subject is the employee.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingCompleted {
+    /// The course's id.
+    pub course_id: String,
+    /// The course's title.
+    #[serde(default)]
+    pub course_title: Option<String>,
+    /// How it was delivered.
+    pub mode: TrainingMode,
+    /// Competencies developed, each with its target level.
+    pub competencies: Vec<DevelopedCompetency>,
+}
+
+/// Payload of `performance.rated`; the subject is the employee.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceRated {
+    /// The rating, 1 (lowest) to 5 (highest).
+    pub rating: u8,
+    /// The period rated, e.g. `2026` or `2026-H1`.
+    pub period: String,
+}
+
+/// Payload of `potential.rated`; the subject is the employee.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PotentialRated {
+    /// The rating.
+    pub potential: Potential,
+}
+
+/// Payload of `succession.nominated`; the subject is the position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessionNominated {
+    /// The nominated employee.
+    pub candidate_id: String,
+    /// The readiness the nominator states.
+    pub readiness: Readiness,
+}
+
+/// Payload of `succession.withdrawn`; the subject is the position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessionWithdrawn {
+    /// The employee no longer nominated.
+    pub candidate_id: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+macro_rules! event_types {
+    ($( $variant:ident => $name:literal, $payload:ty; )*) => {
+        /// Every event type cadre knows.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum EventType {
+            $( #[doc = concat!("`", $name, "`")] $variant, )*
+        }
+
+        impl EventType {
+            /// All event types.
+            pub const ALL: &'static [EventType] = &[$(EventType::$variant,)*];
+
+            /// The dotted wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $( EventType::$variant => $name, )* }
+            }
+
+            /// Looks a wire name up.
+            pub fn parse(name: &str) -> Option<EventType> {
+                match name { $( $name => Some(EventType::$variant), )* _ => None }
+            }
+        }
+
+        /// The payload of an event, by type.
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum EventData {
+            $( #[doc = concat!("`", $name, "`")] $variant($payload), )*
+        }
+
+        impl EventData {
+            /// The type of this payload.
+            pub fn event_type(&self) -> EventType {
+                match self { $( EventData::$variant(_) => EventType::$variant, )* }
+            }
+
+            fn decode(t: EventType, data: Value) -> Result<EventData, DecodeError> {
+                Ok(match t {
+                    $( EventType::$variant => EventData::$variant(
+                        serde_json::from_value(data).map_err(|e| DecodeError::serde("/data", &e))?,
+                    ), )*
+                })
+            }
+
+            fn encode(&self) -> Value {
+                match self {
+                    $( EventData::$variant(p) => serde_json::to_value(p).expect("payloads always serialize"), )*
+                }
+            }
+        }
+    };
+}
+
+event_types! {
+    FrameworkPublished => "framework.published", Framework;
+    OrgUnitDefined => "org_unit.defined", OrgUnitDefined;
+    RoleProfileDefined => "role_profile.defined", RoleProfileDefined;
+    PositionDefined => "position.defined", PositionDefined;
+    EmployeeHired => "employee.hired", EmployeeHired;
+    EmployeeAssigned => "employee.assigned", EmployeeAssigned;
+    EmployeeLeft => "employee.left", EmployeeLeft;
+    AssessmentRecorded => "assessment.recorded", AssessmentRecorded;
+    TrainingCompleted => "training.completed", TrainingCompleted;
+    PerformanceRated => "performance.rated", PerformanceRated;
+    PotentialRated => "potential.rated", PotentialRated;
+    SuccessionNominated => "succession.nominated", SuccessionNominated;
+    SuccessionWithdrawn => "succession.withdrawn", SuccessionWithdrawn;
+}
+
+impl EventType {
+    /// The schema versions this build reads for the type; the last is the one it writes.
+    pub fn versions(self) -> &'static [u32] {
+        &[1]
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The envelope exactly as it travels.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire {
+    event_id: Uuid,
+    #[serde(rename = "type")]
+    event_type: String,
+    schema_version: u32,
+    occurred_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    source: String,
+    subject: String,
+    data: Value,
+}
+
+/// One event: what happened, to whom, when, and according to which system.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Unique id; a second event with the same id is a duplicate.
+    pub event_id: Uuid,
+    /// The schema version the event was written in.
+    pub schema_version: u32,
+    /// When it happened in the world; projections fold in this order.
+    pub occurred_at: DateTime<Utc>,
+    /// When the emitting system recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// The emitting system, e.g. `hris.workday`.
+    pub source: String,
+    /// The employee, position, unit, role or framework the event concerns.
+    pub subject: String,
+    /// The payload.
+    pub data: EventData,
+}
+
+impl Event {
+    /// The event's type.
+    pub fn event_type(&self) -> EventType {
+        self.data.event_type()
+    }
+
+    /// Decodes and checks an event from a JSON value.
+    pub fn from_value(value: Value) -> Result<Event, DecodeError> {
+        let wire: Wire = serde_json::from_value(value).map_err(|e| DecodeError::serde("", &e))?;
+        let t = EventType::parse(&wire.event_type).ok_or_else(|| {
+            DecodeError::new("/type", format!("unknown event type {:?}", wire.event_type))
+        })?;
+        if !t.versions().contains(&wire.schema_version) {
+            return Err(DecodeError::new(
+                "/schema_version",
+                format!("{} has no schema version {}", t, wire.schema_version),
+            ));
+        }
+        let data = EventData::decode(t, wire.data)?;
+        let event = Event {
+            event_id: wire.event_id,
+            schema_version: wire.schema_version,
+            occurred_at: wire.occurred_at,
+            recorded_at: wire.recorded_at,
+            source: wire.source,
+            subject: wire.subject,
+            data,
+        };
+        event.check()?;
+        Ok(event)
+    }
+
+    /// Decodes and checks an event from JSON text.
+    pub fn from_json(text: &str) -> Result<Event, DecodeError> {
+        let v: Value = serde_json::from_str(text).map_err(|e| DecodeError::serde("", &e))?;
+        Event::from_value(v)
+    }
+
+    /// The event as its JSON value.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(Wire {
+            event_id: self.event_id,
+            event_type: self.event_type().as_str().to_string(),
+            schema_version: self.schema_version,
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at,
+            source: self.source.clone(),
+            subject: self.subject.clone(),
+            data: self.data.encode(),
+        })
+        .expect("events always serialize")
+    }
+
+    /// The event as compact JSON text.
+    pub fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    /// Checks the rules of a single event that serde cannot express.
+    fn check(&self) -> Result<(), DecodeError> {
+        non_empty("/source", &self.source)?;
+        non_empty("/subject", &self.subject)?;
+        match &self.data {
+            EventData::FrameworkPublished(f) => {
+                f.check()?;
+                if f.id != self.subject {
+                    return Err(DecodeError::new(
+                        "/data/id",
+                        "must equal the event's subject (the framework id)",
+                    ));
+                }
+            }
+            EventData::OrgUnitDefined(u) => {
+                bounded("/data/name", &u.name, MAX_NAME_LEN)?;
+                if let Some(p) = &u.parent_id {
+                    non_empty("/data/parent_id", p)?;
+                    if *p == self.subject {
+                        return Err(DecodeError::new("/data/parent_id", "a unit cannot be its own parent"));
+                    }
+                }
+            }
+            EventData::RoleProfileDefined(r) => {
+                bounded("/data/name", &r.name, MAX_NAME_LEN)?;
+                non_empty("/data/framework_id", &r.framework_id)?;
+                if r.requirements.is_empty() {
+                    return Err(DecodeError::new("/data/requirements", "a role needs at least one requirement"));
+                }
+                for (i, q) in r.requirements.iter().enumerate() {
+                    non_empty(&format!("/data/requirements/{i}/competency_id"), &q.competency_id)?;
+                    level(&format!("/data/requirements/{i}/level"), q.level)?;
+                    if !(q.weight > 0.0 && q.weight <= 100.0) {
+                        return Err(DecodeError::new(
+                            format!("/data/requirements/{i}/weight"),
+                            "weight must be greater than 0 and at most 100",
+                        ));
+                    }
+                }
+            }
+            EventData::PositionDefined(p) => {
+                bounded("/data/title", &p.title, MAX_NAME_LEN)?;
+                non_empty("/data/role_id", &p.role_id)?;
+                non_empty("/data/org_unit_id", &p.org_unit_id)?;
+            }
+            EventData::EmployeeHired(h) => bounded("/data/name", &h.name, MAX_NAME_LEN)?,
+            EventData::EmployeeAssigned(a) => non_empty("/data/position_id", &a.position_id)?,
+            EventData::EmployeeLeft(l) => text("/data/reason", &l.reason)?,
+            EventData::AssessmentRecorded(a) => {
+                non_empty("/data/competency_id", &a.competency_id)?;
+                level("/data/level", a.level)?;
+                non_empty("/data/assessor_id", &a.assessor_id)?;
+                text("/data/evidence", &a.evidence)?;
+            }
+            EventData::TrainingCompleted(t) => {
+                non_empty("/data/course_id", &t.course_id)?;
+                if let Some(title) = &t.course_title {
+                    bounded("/data/course_title", title, MAX_NAME_LEN)?;
+                }
+                if t.competencies.is_empty() {
+                    return Err(DecodeError::new("/data/competencies", "a training must develop at least one competency"));
+                }
+                for (i, c) in t.competencies.iter().enumerate() {
+                    non_empty(&format!("/data/competencies/{i}/competency_id"), &c.competency_id)?;
+                    level(&format!("/data/competencies/{i}/target_level"), c.target_level)?;
+                }
+            }
+            EventData::PerformanceRated(p) => {
+                if !(1..=5).contains(&p.rating) {
+                    return Err(DecodeError::new("/data/rating", "rating must be between 1 and 5"));
+                }
+                non_empty("/data/period", &p.period)?;
+            }
+            EventData::PotentialRated(_) => {}
+            EventData::SuccessionNominated(n) => non_empty("/data/candidate_id", &n.candidate_id)?,
+            EventData::SuccessionWithdrawn(w) => {
+                non_empty("/data/candidate_id", &w.candidate_id)?;
+                text("/data/reason", &w.reason)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn level(path: &str, l: u8) -> Result<(), DecodeError> {
+    if l > MAX_SCALE_LEVEL {
+        return Err(DecodeError::new(path, format!("level must be at most {MAX_SCALE_LEVEL}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assessment() -> Value {
+        serde_json::json!({
+            "event_id": "2f1c1d2e-7a4b-4c39-9b57-0d6f1f2b9a10",
+            "type": "assessment.recorded",
+            "schema_version": 1,
+            "occurred_at": "2026-03-01T09:00:00Z",
+            "recorded_at": "2026-03-01T09:05:00Z",
+            "source": "hris.test",
+            "subject": "emp-1",
+            "data": {"competency_id": "c1", "level": 3, "assessor_type": "manager", "assessor_id": "emp-9"}
+        })
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let e = Event::from_value(assessment()).expect("valid event");
+        assert_eq!(e.event_type(), EventType::AssessmentRecorded);
+        let again = Event::from_json(&e.to_json()).expect("re-decodes");
+        assert_eq!(e, again);
+    }
+
+    #[test]
+    fn rejects_unknown_type_with_path() {
+        let mut v = assessment();
+        v["type"] = "assessment.deleted".into();
+        let err = Event::from_value(v).unwrap_err();
+        assert_eq!(err.path, "/type");
+    }
+
+    #[test]
+    fn rejects_level_above_any_scale() {
+        let mut v = assessment();
+        v["data"]["level"] = 11.into();
+        let err = Event::from_value(v).unwrap_err();
+        assert_eq!(err.path, "/data/level");
+    }
+
+    #[test]
+    fn rejects_unknown_field_in_data() {
+        let mut v = assessment();
+        v["data"]["score"] = 3.into();
+        let err = Event::from_value(v).unwrap_err();
+        assert_eq!(err.path, "/data");
+        assert!(err.reason.contains("score"), "{err}");
+    }
+
+    #[test]
+    fn default_scale_has_six_labelled_levels() {
+        let s = crate::ProficiencyScale::default();
+        assert_eq!(s.max(), 5);
+        assert_eq!(s.label(3), Some("Proficient"));
+    }
+}

@@ -1,0 +1,178 @@
+//! Time-indexed history of every fact the events state.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cadre_model::{
+    AssessmentRecorded, EmployeeLeft, Event, EventData, Framework, OrgUnitDefined,
+    PositionDefined, Potential, Readiness, RoleProfileDefined, TrainingCompleted,
+};
+use chrono::{DateTime, Utc};
+
+/// A value and the moment it became true; `seq` breaks ties by arrival order.
+#[derive(Debug, Clone)]
+pub(crate) struct Dated<T> {
+    pub at: DateTime<Utc>,
+    pub seq: u64,
+    pub value: T,
+}
+
+/// Values of one fact over time, sorted by `(at, seq)`.
+#[derive(Debug, Clone)]
+pub(crate) struct History<T>(Vec<Dated<T>>);
+
+impl<T> Default for History<T> {
+    fn default() -> Self {
+        History(Vec::new())
+    }
+}
+
+impl<T> History<T> {
+    /// Inserts in order; appending is the common case and costs O(1).
+    pub fn insert(&mut self, at: DateTime<Utc>, seq: u64, value: T) {
+        let key = (at, seq);
+        let pos = if self.0.last().is_none_or(|d| (d.at, d.seq) <= key) {
+            self.0.len()
+        } else {
+            self.0.partition_point(|d| (d.at, d.seq) <= key)
+        };
+        self.0.insert(pos, Dated { at, seq, value });
+    }
+
+    /// Every entry up to and including `as_of`, oldest first.
+    pub fn until(&self, as_of: DateTime<Utc>) -> &[Dated<T>] {
+        let end = self.0.partition_point(|d| d.at <= as_of);
+        &self.0[..end]
+    }
+
+    /// The latest entry up to `as_of`.
+    pub fn at(&self, as_of: DateTime<Utc>) -> Option<&Dated<T>> {
+        self.until(as_of).last()
+    }
+
+    /// Every entry.
+    pub fn all(&self) -> &[Dated<T>] {
+        &self.0
+    }
+}
+
+/// What is known about one employee, over time.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct EmployeeHistory {
+    pub hired: History<String>,
+    pub assigned: History<String>,
+    pub left: History<EmployeeLeft>,
+    /// Assessments by competency.
+    pub assessments: HashMap<String, History<AssessmentRecorded>>,
+    /// Trainings by competency developed, with the target level.
+    pub trainings: HashMap<String, History<(String, u8)>>,
+    pub performance: History<u8>,
+    pub potential: History<Potential>,
+}
+
+/// A change to a succession plan.
+#[derive(Debug, Clone)]
+pub(crate) enum PlanChange {
+    Nominated(Readiness),
+    Withdrawn,
+}
+
+/// Every fact the events have stated, each with its history.
+#[derive(Debug, Default, Clone)]
+pub struct Timeline {
+    pub(crate) frameworks: HashMap<String, History<Arc<Framework>>>,
+    pub(crate) units: HashMap<String, History<OrgUnitDefined>>,
+    pub(crate) roles: HashMap<String, History<RoleProfileDefined>>,
+    pub(crate) positions: HashMap<String, History<PositionDefined>>,
+    pub(crate) employees: HashMap<String, EmployeeHistory>,
+    /// Succession plan changes by position, then candidate.
+    pub(crate) plans: HashMap<String, HashMap<String, History<PlanChange>>>,
+    applied: u64,
+    latest: Option<DateTime<Utc>>,
+}
+
+impl Timeline {
+    /// An empty timeline.
+    pub fn new() -> Self {
+        Timeline::default()
+    }
+
+    /// Number of events applied.
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// The latest `occurred_at` seen.
+    pub fn latest(&self) -> Option<DateTime<Utc>> {
+        self.latest
+    }
+
+    /// Applies one event; `seq` is its position in the log (arrival order).
+    pub fn apply(&mut self, seq: u64, event: &Event) {
+        self.applied += 1;
+        let at = event.occurred_at;
+        self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
+        let subject = event.subject.clone();
+        match &event.data {
+            EventData::FrameworkPublished(f) => self
+                .frameworks
+                .entry(subject)
+                .or_default()
+                .insert(at, seq, Arc::new(f.clone())),
+            EventData::OrgUnitDefined(u) => {
+                self.units.entry(subject).or_default().insert(at, seq, u.clone())
+            }
+            EventData::RoleProfileDefined(r) => {
+                self.roles.entry(subject).or_default().insert(at, seq, r.clone())
+            }
+            EventData::PositionDefined(p) => {
+                self.positions.entry(subject).or_default().insert(at, seq, p.clone())
+            }
+            EventData::EmployeeHired(h) => self.employee(subject).hired.insert(at, seq, h.name.clone()),
+            EventData::EmployeeAssigned(a) => {
+                self.employee(subject).assigned.insert(at, seq, a.position_id.clone())
+            }
+            EventData::EmployeeLeft(l) => self.employee(subject).left.insert(at, seq, l.clone()),
+            EventData::AssessmentRecorded(a) => self
+                .employee(subject)
+                .assessments
+                .entry(a.competency_id.clone())
+                .or_default()
+                .insert(at, seq, a.clone()),
+            EventData::TrainingCompleted(t) => {
+                let TrainingCompleted {
+                    course_id,
+                    competencies,
+                    ..
+                } = t;
+                let e = self.employee(subject);
+                for c in competencies {
+                    e.trainings
+                        .entry(c.competency_id.clone())
+                        .or_default()
+                        .insert(at, seq, (course_id.clone(), c.target_level));
+                }
+            }
+            EventData::PerformanceRated(p) => self.employee(subject).performance.insert(at, seq, p.rating),
+            EventData::PotentialRated(p) => self.employee(subject).potential.insert(at, seq, p.potential),
+            EventData::SuccessionNominated(n) => self
+                .plans
+                .entry(subject)
+                .or_default()
+                .entry(n.candidate_id.clone())
+                .or_default()
+                .insert(at, seq, PlanChange::Nominated(n.readiness)),
+            EventData::SuccessionWithdrawn(w) => self
+                .plans
+                .entry(subject)
+                .or_default()
+                .entry(w.candidate_id.clone())
+                .or_default()
+                .insert(at, seq, PlanChange::Withdrawn),
+        }
+    }
+
+    fn employee(&mut self, id: String) -> &mut EmployeeHistory {
+        self.employees.entry(id).or_default()
+    }
+}

@@ -1,0 +1,232 @@
+//! Routes and handlers.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use cadre_analytics::{GapAnalysis, Table};
+use cadre_ingest::{parse_body, Outcome};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{ApiError, Service};
+
+const DASHBOARD: &str = include_str!("../assets/index.html");
+
+pub(crate) fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/v1/status", get(status))
+        .route("/v1/events", post(post_events))
+        .route("/v1/gaps/units", get(gaps_by_unit))
+        .route("/v1/gaps/competencies", get(gaps_by_competency))
+        .route("/v1/gaps/categories", get(gaps_by_category))
+        .route("/v1/gaps/heatmap", get(heatmap))
+        .with_state(service)
+}
+
+async fn dashboard() -> Html<&'static str> {
+    Html(DASHBOARD)
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+async fn metrics(State(s): State<Arc<Service>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics().render(),
+    )
+        .into_response()
+}
+
+async fn status(State(s): State<Arc<Service>>) -> Result<Json<Value>, ApiError> {
+    let (events, dead, bytes, latest) = tokio::task::spawn_blocking(move || s.status()).await?;
+    Ok(Json(json!({
+        "events": events,
+        "dead_letters": dead,
+        "log_bytes": bytes,
+        "latest_occurred_at": latest,
+    })))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// `POST /v1/events`: one event, an array, or NDJSON; one result per item.
+///
+/// 200 when every item was accepted or a duplicate; 422 when any was
+/// rejected (the others are stored all the same; the body says which).
+async fn post_events(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    match bearer(&headers) {
+        Some(t) if s.token_matches(t) => {}
+        _ => return Err(ApiError::Unauthorized),
+    }
+    let items = parse_body(&body);
+    if items.is_empty() {
+        return Err(ApiError::BadRequest(
+            "empty body: send one JSON event, a JSON array of events, or NDJSON".into(),
+        ));
+    }
+    let batch = tokio::task::spawn_blocking(move || s.ingest("http", items)).await??;
+    let (accepted, duplicate, rejected) = batch.counts();
+    let status = if rejected == 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let results: Vec<&Outcome> = batch.outcomes.iter().collect();
+    Ok((
+        status,
+        Json(json!({
+            "accepted": accepted,
+            "duplicate": duplicate,
+            "rejected": rejected,
+            "results": results,
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct GapQuery {
+    as_of: Option<String>,
+    org_unit: Option<String>,
+    parent: Option<String>,
+}
+
+/// Parses `2026-01-31` (the end of that day, UTC) or an RFC 3339 instant.
+pub(crate) fn parse_as_of(s: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
+    let Some(s) = s.filter(|s| !s.is_empty()) else {
+        return Ok(Utc::now());
+    };
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d
+            .and_hms_opt(23, 59, 59)
+            .expect("valid time")
+            .and_utc());
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| ApiError::BadRequest(format!("as_of {s:?} is neither YYYY-MM-DD nor RFC 3339")))
+}
+
+/// Runs an analytics closure over a snapshot on the blocking pool.
+async fn analyse<T: Send + 'static>(
+    s: Arc<Service>,
+    as_of: Option<String>,
+    f: impl FnOnce(&cadre_projection::Snapshot, &GapAnalysis) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let as_of = parse_as_of(as_of.as_deref())?;
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let snap = s.snapshot(as_of);
+        let g = GapAnalysis::new(&snap)?;
+        let out = f(&snap, &g);
+        s.metrics().record_analytics(started.elapsed());
+        out
+    })
+    .await?
+}
+
+fn table_json(as_of_label: &str, t: Table) -> Json<Value> {
+    Json(json!({"as_of": as_of_label, "columns": t.columns, "rows": t.records()}))
+}
+
+async fn gaps_by_unit(
+    State(s): State<Arc<Service>>,
+    Query(q): Query<GapQuery>,
+) -> Result<Json<Value>, ApiError> {
+    analyse(s, q.as_of, |snap, g| {
+        Ok(table_json(&snap.as_of.to_rfc3339(), Table::from_frame(&g.by_unit()?)))
+    })
+    .await
+}
+
+async fn gaps_by_competency(
+    State(s): State<Arc<Service>>,
+    Query(q): Query<GapQuery>,
+) -> Result<Json<Value>, ApiError> {
+    analyse(s, q.as_of, move |snap, g| {
+        let t = Table::from_frame(&g.by_competency(q.org_unit.as_deref())?);
+        Ok(table_json(&snap.as_of.to_rfc3339(), t))
+    })
+    .await
+}
+
+async fn gaps_by_category(
+    State(s): State<Arc<Service>>,
+    Query(q): Query<GapQuery>,
+) -> Result<Json<Value>, ApiError> {
+    analyse(s, q.as_of, move |snap, g| {
+        let t = Table::from_frame(&g.by_category(q.org_unit.as_deref())?);
+        Ok(table_json(&snap.as_of.to_rfc3339(), t))
+    })
+    .await
+}
+
+/// The heatmap under a unit: its children as rows, competencies as columns,
+/// plus the unit's own per-competency roll-up and the path to it.
+async fn heatmap(
+    State(s): State<Arc<Service>>,
+    Query(q): Query<GapQuery>,
+) -> Result<Json<Value>, ApiError> {
+    analyse(s, q.as_of, move |snap, g| {
+        let parent = q.parent.filter(|p| !p.is_empty());
+        let cells = Table::from_frame(&g.heatmap(parent.as_deref())?);
+        let units = Table::from_frame(&g.by_unit()?);
+        let children: Vec<_> = units
+            .records()
+            .into_iter()
+            .filter(|r| r.get("parent_id").and_then(Value::as_str) == parent.as_deref())
+            .collect();
+        let this_unit: Option<_> = parent.as_ref().and_then(|p| {
+            units
+                .records()
+                .into_iter()
+                .find(|r| r.get("unit_id").and_then(Value::as_str) == Some(p))
+        });
+        let scope = Table::from_frame(&g.by_competency(parent.as_deref())?);
+        let categories = Table::from_frame(&g.by_category(parent.as_deref())?);
+        let breadcrumb: Vec<Value> = parent
+            .as_deref()
+            .map(|p| snap.unit_path(p))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| {
+                let name = snap.units.get(&id).map_or(id.as_str(), |u| u.name.as_str());
+                json!({"unit_id": id, "unit_name": name})
+            })
+            .collect();
+        Ok(Json(json!({
+            "as_of": snap.as_of.to_rfc3339(),
+            "parent": parent,
+            "unit": this_unit,
+            "breadcrumb": breadcrumb,
+            "rows": children,
+            "competencies": scope.records(),
+            "categories": categories.records(),
+            "cells": cells.records(),
+        })))
+    })
+    .await
+}

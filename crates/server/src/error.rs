@@ -1,0 +1,68 @@
+//! The one place where errors become HTTP answers.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cadre_analytics::AnalyticsError;
+use cadre_ingest::IngestError;
+
+/// An error answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed (bad date, empty body, ...).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No or wrong bearer token.
+    #[error("a valid bearer token is required: send 'Authorization: Bearer <token>'")]
+    Unauthorized,
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Storage failed; nothing in the request was acknowledged, retrying is safe.
+    #[error("storage unavailable, nothing acknowledged, retry later: {0}")]
+    Unavailable(String),
+    /// A bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<AnalyticsError> for ApiError {
+    fn from(e: AnalyticsError) -> Self {
+        match e {
+            AnalyticsError::UnknownUnit(_) => ApiError::NotFound(e.to_string()),
+            AnalyticsError::Polars(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = Json(serde_json::json!({ "error": self.to_string() }));
+        if status == StatusCode::UNAUTHORIZED {
+            return (status, [(header::WWW_AUTHENTICATE, "Bearer")], body).into_response();
+        }
+        (status, body).into_response()
+    }
+}

@@ -1,0 +1,116 @@
+//! Prometheus metrics for operators: base units, `_total` counters, no per-employee labels.
+
+use std::time::Duration;
+
+use cadre_ingest::{Batch, Outcome};
+use prometheus::{Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+/// The metrics cadre exports.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    events: IntCounterVec,
+    batch_seconds: Histogram,
+    analytics_seconds: Histogram,
+    log_events: IntGauge,
+    dead_letters: IntGauge,
+    applied: IntGauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> Metrics {
+        let registry = Registry::new();
+        let events = IntCounterVec::new(
+            Opts::new("cadre_events_total", "Events received, by channel and outcome"),
+            &["channel", "outcome"],
+        )
+        .expect("valid metric");
+        let batch_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "cadre_ingest_batch_duration_seconds",
+                "Time to validate, store durably and project one batch",
+            )
+            .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]),
+        )
+        .expect("valid metric");
+        let analytics_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "cadre_analytics_duration_seconds",
+                "Time to compute one analytics answer from the projection",
+            )
+            .buckets(vec![0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]),
+        )
+        .expect("valid metric");
+        let log_events = IntGauge::new("cadre_log_events", "Events stored in the event log").expect("valid metric");
+        let dead_letters = IntGauge::new("cadre_dead_letters", "Rejected items kept in the dead-letter store")
+            .expect("valid metric");
+        let applied = IntGauge::new("cadre_projection_events_applied", "Events folded into the projection")
+            .expect("valid metric");
+        for c in [
+            Box::new(events.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(batch_seconds.clone()),
+            Box::new(analytics_seconds.clone()),
+            Box::new(log_events.clone()),
+            Box::new(dead_letters.clone()),
+            Box::new(applied.clone()),
+        ] {
+            registry.register(c).expect("unique metric names");
+        }
+        Metrics {
+            registry,
+            events,
+            batch_seconds,
+            analytics_seconds,
+            log_events,
+            dead_letters,
+            applied,
+        }
+    }
+
+    /// Counts a batch's outcomes and its duration.
+    pub fn record_batch(&self, channel: &str, batch: &Batch, took: Duration) {
+        // channels carry file names for the dead-letter store; metrics keep only the kind
+        let channel = channel.split(':').next().unwrap_or(channel);
+        for o in &batch.outcomes {
+            let outcome = match o {
+                Outcome::Accepted { .. } => "accepted",
+                Outcome::Duplicate { .. } => "duplicate",
+                Outcome::Rejected { .. } => "dead_lettered",
+            };
+            self.events.with_label_values(&[channel, outcome]).inc();
+        }
+        self.batch_seconds.observe(took.as_secs_f64());
+    }
+
+    /// Records an analytics computation.
+    pub fn record_analytics(&self, took: Duration) {
+        self.analytics_seconds.observe(took.as_secs_f64());
+    }
+
+    /// Sets the store gauges.
+    pub fn set_store(&self, events: u64, dead: u64) {
+        self.log_events.set(events as i64);
+        self.dead_letters.set(dead as i64);
+    }
+
+    /// Sets the projection position.
+    pub fn set_applied(&self, applied: u64) {
+        self.applied.set(applied as i64);
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("text encoding cannot fail");
+        String::from_utf8(buf).expect("text encoding is UTF-8")
+    }
+}
