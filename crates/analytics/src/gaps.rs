@@ -13,6 +13,7 @@ pub struct GapAnalysis {
     people: DataFrame,
     ancestry: DataFrame,
     units: DataFrame,
+    unit_ids: std::collections::BTreeSet<String>,
     competencies: DataFrame,
 }
 
@@ -59,6 +60,7 @@ impl GapAnalysis {
             people: frames::people(snapshot)?,
             ancestry: frames::ancestry(snapshot)?,
             units: frames::units(snapshot)?,
+            unit_ids: snapshot.units.keys().cloned().collect(),
             competencies: frames::competencies(snapshot)?,
         })
     }
@@ -69,13 +71,7 @@ impl GapAnalysis {
     }
 
     fn check_unit(&self, unit: &str) -> Result<(), AnalyticsError> {
-        let known = self
-            .units
-            .column("unit_id")?
-            .str()?
-            .into_iter()
-            .any(|u| u == Some(unit));
-        if known {
+        if self.unit_ids.contains(unit) {
             Ok(())
         } else {
             Err(AnalyticsError::UnknownUnit(unit.to_string()))

@@ -1,3 +1,5 @@
+//! The `cadre` binary: parse, run, map the outcome to an exit code.
+
 use std::process::ExitCode;
 
 use clap::Parser;

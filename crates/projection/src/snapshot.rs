@@ -120,11 +120,14 @@ impl Timeline {
             .units
             .iter()
             .filter_map(|(id, h)| {
-                h.at(as_of).map(|d| UnitInfo {
-                    id: id.clone(),
-                    name: d.value.name.clone(),
-                    parent_id: d.value.parent_id.clone(),
-                    path: Vec::new(),
+                h.at(as_of).map(|d| {
+                    let info = UnitInfo {
+                        id: id.clone(),
+                        name: d.value.name.clone(),
+                        parent_id: d.value.parent_id.clone(),
+                        path: Vec::new(),
+                    };
+                    (id.clone(), info)
                 })
             })
             .collect();
@@ -160,11 +163,10 @@ impl Timeline {
             }
         }
 
-        let latest = |h: &crate::timeline::History<_>| h.at(as_of).map(|d| d.value.clone());
         let roles: BTreeMap<_, _> = self
             .roles
             .iter()
-            .filter_map(|(id, h)| latest(h).map(|v| (id.clone(), v)))
+            .filter_map(|(id, h)| h.at(as_of).map(|d| (id.clone(), d.value.clone())))
             .collect();
         let positions: BTreeMap<_, _> = self
             .positions

@@ -49,11 +49,6 @@ impl<T> History<T> {
     pub fn at(&self, as_of: DateTime<Utc>) -> Option<&Dated<T>> {
         self.until(as_of).last()
     }
-
-    /// Every entry.
-    pub fn all(&self) -> &[Dated<T>] {
-        &self.0
-    }
 }
 
 /// What is known about one employee, over time.

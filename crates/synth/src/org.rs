@@ -385,7 +385,8 @@ fn life(
         ] {
             if em.rng().random_bool(p) {
                 let at = between(em, from.max(hired), end);
-                let level = noisy(em, if em.rng().random_bool(0.5) { bias } else { 0 });
+                let bias = if em.rng().random_bool(0.5) { bias } else { 0 };
+                let level = noisy(em, bias);
                 assess(em, id, comp, level, t, &format!("{}-of-{id}", t.as_str()), at);
             }
         }

@@ -1,0 +1,213 @@
+//! The worked example of `docs/metrics.md`, computed by hand there and by cadre here.
+
+use cadre_analytics::{GapAnalysis, Table};
+use cadre_model::Event;
+use cadre_projection::{LevelPolicy, Timeline};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+fn ev(n: u32, ty: &str, subject: &str, at: &str, data: Value) -> Event {
+    Event::from_value(json!({
+        "event_id": format!("00000000-0000-4000-8000-{n:012}"),
+        "type": ty,
+        "schema_version": 1,
+        "occurred_at": at,
+        "recorded_at": at,
+        "source": "test",
+        "subject": subject,
+        "data": data,
+    }))
+    .unwrap_or_else(|e| panic!("event {n} invalid: {e}"))
+}
+
+fn assess(n: u32, who: &str, comp: &str, level: u8, by: &str, at: &str) -> Event {
+    ev(n, "assessment.recorded", who, at, json!({
+        "competency_id": comp, "level": level, "assessor_type": by, "assessor_id": "x"
+    }))
+}
+
+const CF: &str = "ccc.staff.customer-focus";
+const WWO: &str = "ccc.staff.working-with-others";
+
+/// The organisation of the worked example, in arrival order.
+fn events() -> Vec<Event> {
+    let framework: Value = serde_json::from_str(include_str!("../../../frameworks/cambridge-city-council.json")).unwrap();
+    let mut e = vec![
+        ev(1, "framework.published", "cambridge-city-council", "2025-01-01T00:00:00Z", framework),
+        ev(2, "org_unit.defined", "org", "2025-01-01T00:00:00Z", json!({"name": "Council"})),
+        ev(3, "org_unit.defined", "housing", "2025-01-01T00:00:00Z", json!({"name": "Housing", "parent_id": "org"})),
+        ev(4, "org_unit.defined", "repairs", "2025-01-01T00:00:00Z", json!({"name": "Repairs", "parent_id": "housing"})),
+        ev(5, "org_unit.defined", "finance", "2025-01-01T00:00:00Z", json!({"name": "Finance", "parent_id": "org"})),
+        ev(6, "role_profile.defined", "officer", "2025-01-01T00:00:00Z", json!({
+            "name": "Officer", "framework_id": "cambridge-city-council",
+            "requirements": [
+                {"competency_id": CF, "level": 3, "weight": 2},
+                {"competency_id": WWO, "level": 3}
+            ]
+        })),
+    ];
+    for (i, (pos, unit)) in [("p1", "housing"), ("p2", "repairs"), ("p3", "finance")].iter().enumerate() {
+        e.push(ev(10 + i as u32, "position.defined", pos, "2025-01-01T00:00:00Z",
+            json!({"title": "Officer", "role_id": "officer", "org_unit_id": unit})));
+    }
+    for (i, (emp, pos)) in [("A", "p1"), ("B", "p2"), ("C", "p3")].iter().enumerate() {
+        e.push(ev(20 + i as u32, "employee.hired", emp, "2025-02-01T00:00:00Z", json!({"name": emp})));
+        e.push(ev(30 + i as u32, "employee.assigned", emp, "2025-02-01T01:00:00Z", json!({"position_id": pos})));
+    }
+    e.extend([
+        assess(40, "A", CF, 2, "manager", "2026-03-01T09:00:00Z"),
+        assess(41, "A", CF, 4, "self", "2026-03-02T09:00:00Z"),
+        assess(42, "A", WWO, 3, "manager", "2026-03-01T09:00:00Z"),
+        assess(43, "B", CF, 1, "panel", "2026-02-01T09:00:00Z"),
+        ev(44, "training.completed", "B", "2026-04-01T09:00:00Z", json!({
+            "course_id": "cf-101", "mode": "training",
+            "competencies": [{"competency_id": CF, "target_level": 3}]
+        })),
+        // C: a manager assessment too old to count on 2026-06-30, then a training
+        assess(45, "C", CF, 4, "manager", "2024-01-01T09:00:00Z"),
+        ev(46, "training.completed", "C", "2026-05-01T09:00:00Z", json!({
+            "course_id": "cf-101", "mode": "coaching",
+            "competencies": [{"competency_id": CF, "target_level": 2}]
+        })),
+        assess(47, "C", WWO, 3, "self", "2026-03-05T09:00:00Z"),
+        // arrives last but happened before A's other assessments: a back-dated event
+        assess(48, "A", CF, 4, "manager", "2026-02-15T09:00:00Z"),
+    ]);
+    e
+}
+
+fn timeline() -> Timeline {
+    let mut t = Timeline::new();
+    for (seq, e) in events().iter().enumerate() {
+        t.apply(seq as u64, e);
+    }
+    t
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn row<'a>(t: &'a Table, key: &str, value: &str) -> serde_json::Map<String, Value> {
+    t.records()
+        .into_iter()
+        .find(|r| r[key] == value)
+        .unwrap_or_else(|| panic!("no row with {key} = {value}"))
+}
+
+fn num(r: &serde_json::Map<String, Value>, k: &str) -> f64 {
+    r[k].as_f64().unwrap_or_else(|| panic!("{k} is {:?}", r[k]))
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() < 1e-9, "{what}: got {a}, expected {b}");
+}
+
+#[test]
+fn effective_levels_match_the_hand_computation() {
+    let s = timeline().snapshot(at("2026-06-30T23:59:59Z"), &LevelPolicy::default());
+    let emp = |id: &str| s.employees.iter().find(|e| e.id == id).unwrap();
+    close(emp("A").levels[CF].level, 2.4, "A customer focus: (0.4*2 + 0.1*4) / 0.5");
+    close(emp("A").levels[WWO].level, 3.0, "A working with others");
+    let b = &emp("B").levels[CF];
+    close(b.level, 2.0, "B: panel 1, raised by one by a later course with target 3");
+    assert!(b.provisional() && b.assessed());
+    assert!(!emp("B").levels.contains_key(WWO), "B is unassessed in working with others");
+    let c = &emp("C").levels[CF];
+    close(c.level, 1.0, "C: the 2024 assessment is outside 730 days; training alone gives 1");
+    assert!(!c.assessed());
+    assert!(emp("C").levels[WWO].self_only);
+}
+
+#[test]
+fn unit_rollups_cover_whole_subtrees() {
+    let s = timeline().snapshot(at("2026-06-30T23:59:59Z"), &LevelPolicy::default());
+    let g = GapAnalysis::new(&s).unwrap();
+    let units = Table::from_frame(&g.by_unit().unwrap());
+    // (unit, headcount, required, assessed, levelled, meeting, coverage, meeting share, mean gap)
+    let expected = [
+        ("org", 3, 6, 4, 5, 2, 4.0 / 6.0, 2.0 / 5.0, (0.6 + 0.0 + 1.0 + 2.0 + 0.0) / 5.0),
+        ("housing", 2, 4, 3, 3, 1, 0.75, 1.0 / 3.0, (0.6 + 0.0 + 1.0) / 3.0),
+        ("repairs", 1, 2, 1, 1, 0, 0.5, 0.0, 1.0),
+        ("finance", 1, 2, 1, 2, 1, 0.5, 0.5, 1.0),
+    ];
+    for (unit, head, req, ass, lev, meet, cov, share, gap) in expected {
+        let r = row(&units, "unit_id", unit);
+        assert_eq!(r["headcount"], head, "{unit} headcount");
+        assert_eq!(r["required_pairs"], req, "{unit} required pairs");
+        assert_eq!(r["assessed_pairs"], ass, "{unit} assessed pairs");
+        assert_eq!(r["levelled_pairs"], lev, "{unit} levelled pairs");
+        assert_eq!(r["meeting_pairs"], meet, "{unit} meeting pairs");
+        close(num(&r, "coverage"), cov, &format!("{unit} coverage"));
+        close(num(&r, "meeting_share"), share, &format!("{unit} meeting share"));
+        close(num(&r, "mean_gap"), gap, &format!("{unit} mean gap"));
+    }
+}
+
+#[test]
+fn competency_and_category_rollups() {
+    let s = timeline().snapshot(at("2026-06-30T23:59:59Z"), &LevelPolicy::default());
+    let g = GapAnalysis::new(&s).unwrap();
+    let comps = Table::from_frame(&g.by_competency(None).unwrap());
+    let cf = row(&comps, "competency_id", CF);
+    assert_eq!(cf["required_pairs"], 3);
+    assert_eq!(cf["assessed_pairs"], 2);
+    assert_eq!(cf["meeting_pairs"], 0);
+    close(num(&cf, "mean_gap"), (0.6 + 1.0 + 2.0) / 3.0, "customer focus mean gap");
+    assert_eq!(cf["category_name"], "Competencies for staff");
+    let wwo = row(&comps, "competency_id", WWO);
+    assert_eq!(wwo["levelled_pairs"], 2);
+    close(num(&wwo, "meeting_share"), 1.0, "working with others meeting share");
+    close(num(&wwo, "mean_gap"), 0.0, "working with others mean gap");
+
+    let in_housing = Table::from_frame(&g.by_competency(Some("housing")).unwrap());
+    let cf = row(&in_housing, "competency_id", CF);
+    close(num(&cf, "mean_gap"), (0.6 + 1.0) / 2.0, "customer focus in housing");
+
+    let cats = Table::from_frame(&g.by_category(None).unwrap());
+    let staff = row(&cats, "category", "staff");
+    assert_eq!(staff["required_pairs"], 6);
+    close(num(&staff, "mean_gap"), 0.72, "staff category mean gap");
+
+    let heat = Table::from_frame(&g.heatmap(Some("org")).unwrap());
+    let cell = heat
+        .records()
+        .into_iter()
+        .find(|r| r["unit_id"] == "housing" && r["competency_id"] == CF)
+        .expect("housing × customer focus");
+    close(num(&cell, "mean_gap"), 0.8, "heatmap cell housing × customer focus");
+    assert!(g.heatmap(Some("nowhere")).is_err());
+}
+
+#[test]
+fn back_dated_event_changes_history_as_of_its_date_only() {
+    let t = timeline();
+    let p = LevelPolicy::default();
+    // on 20 February only the back-dated manager assessment (level 4) existed
+    let feb = t.snapshot(at("2026-02-20T00:00:00Z"), &p);
+    let a = feb.employees.iter().find(|e| e.id == "A").unwrap();
+    close(a.levels[CF].level, 4.0, "A on 20 February");
+    // on 1 March at noon the manager's level-2 assessment of that morning is the latest
+    let mar = t.snapshot(at("2026-03-01T12:00:00Z"), &p);
+    let a = mar.employees.iter().find(|e| e.id == "A").unwrap();
+    close(a.levels[CF].level, 2.0, "A on 1 March");
+    // and arrival order does not matter: the same events in reverse give the same state
+    let mut rev = Timeline::new();
+    let evs = events();
+    for (i, e) in evs.iter().enumerate().rev() {
+        rev.apply(i as u64, e);
+    }
+    let when = at("2026-06-30T23:59:59Z");
+    assert_eq!(rev.snapshot(when, &p).employees, t.snapshot(when, &p).employees);
+}
+
+#[test]
+fn before_anyone_was_hired_there_is_nobody() {
+    let s = timeline().snapshot(at("2025-01-15T00:00:00Z"), &LevelPolicy::default());
+    assert!(s.employees.is_empty());
+    let g = GapAnalysis::new(&s).unwrap();
+    let units = Table::from_frame(&g.by_unit().unwrap());
+    let org = row(&units, "unit_id", "org");
+    assert_eq!(org["headcount"], 0);
+    assert_eq!(org["coverage"], Value::Null, "no pairs: coverage is undefined, not zero");
+}
