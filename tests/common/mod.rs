@@ -1,0 +1,197 @@
+//! Helpers for driving the `cadre` binary like a user: commands, a server, HTTP.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The end date every test generates with, so runs are reproducible.
+pub const END: &str = "2026-06-30";
+
+/// A `cadre` command on a data directory.
+pub fn cadre(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cadre"));
+    c.arg("--data-dir").arg(data).env_remove("CADRE_INGEST_TOKEN");
+    c
+}
+
+/// Runs a command and panics with its output unless it exits as expected.
+pub fn run(cmd: &mut Command, expect_code: i32) -> Output {
+    let out = cmd.output().expect("cadre runs");
+    assert_eq!(
+        out.status.code(),
+        Some(expect_code),
+        "{cmd:?} exited {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Generates a synthetic organisation into `file`.
+pub fn generate(file: &Path, employees: usize, seed: u64) {
+    run(
+        Command::new(env!("CARGO_BIN_EXE_cadre"))
+            .args(["generate", "--employees", &employees.to_string(), "--seed", &seed.to_string()])
+            .args(["--end-date", END, "--output"])
+            .arg(file),
+        0,
+    );
+}
+
+/// `cadre status` as JSON.
+pub fn status(data: &Path) -> serde_json::Value {
+    let out = run(cadre(data).arg("status"), 0);
+    serde_json::from_slice(&out.stdout).expect("status prints JSON")
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// A running `cadre serve`, stopped when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub token: String,
+}
+
+impl Server {
+    pub fn start(data: &Path, token: &str) -> Server {
+        let port = free_port();
+        let child = cadre(data)
+            .args(["serve", "--port", &port.to_string(), "--token", token])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cadre serve starts");
+        let s = Server {
+            child,
+            port,
+            token: token.to_string(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok((200, _)) = s.try_request("GET", "/health", &[], b"") {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("cadre serve did not answer /health on port {port} within 60 s");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn try_request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+        http(self.port, method, path, headers, body)
+    }
+
+    /// A request; panics if the server cannot be reached.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+        self.try_request(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"))
+    }
+
+    /// GET returning JSON; panics unless 200.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let (code, body) = self.request("GET", path, &[], b"");
+        assert_eq!(code, 200, "GET {path}: {}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).expect("JSON body")
+    }
+
+    /// POST events with the server's token.
+    pub fn post_events(&self, body: &[u8]) -> (u16, serde_json::Value) {
+        let auth = format!("Bearer {}", self.token);
+        let (code, body) = self.request("POST", "/v1/events", &[("Authorization", &auth)], body);
+        (code, serde_json::from_slice(&body).expect("JSON body"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 client: one request per connection.
+pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())?;
+    s.write_all(body)?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no header end"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status"))?;
+    let mut rest = raw[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        rest = dechunk(&rest);
+    }
+    Ok((code, rest))
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else { break };
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 2 + n + 2..];
+    }
+    out
+}
+
+/// Event ids of an NDJSON file, in order.
+pub fn ids_of(file: &Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .expect("readable")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            v["event_id"].as_str().expect("event id").to_string()
+        })
+        .collect()
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where tests leave artefacts (screenshots) for people to look at.
+pub fn artifacts() -> PathBuf {
+    let d = root().join("tests/artifacts");
+    std::fs::create_dir_all(&d).expect("artifacts dir");
+    d
+}
