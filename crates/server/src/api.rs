@@ -191,7 +191,13 @@ async fn heatmap(
     Query(q): Query<GapQuery>,
 ) -> Result<Json<Value>, ApiError> {
     analyse(s, q.as_of, move |snap, g| {
-        let parent = q.parent.filter(|p| !p.is_empty());
+        // with a single root, its children are the useful first view
+        let mut roots = snap.units.values().filter(|u| u.parent_id.is_none());
+        let single_root = match (roots.next(), roots.next()) {
+            (Some(r), None) => Some(r.id.clone()),
+            _ => None,
+        };
+        let parent = q.parent.filter(|p| !p.is_empty()).or(single_root);
         let cells = Table::from_frame(&g.heatmap(parent.as_deref())?);
         let units = Table::from_frame(&g.by_unit()?);
         let children: Vec<_> = units

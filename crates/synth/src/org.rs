@@ -326,6 +326,16 @@ pub(crate) fn build(cfg: &SynthConfig, em: &mut Emitter<'_>) {
     }
 }
 
+/// A fixed tilt, -30..=30, of a department's ability in a competency (FNV-1a of the pair).
+fn dept_shift(dept: usize, competency: &str) -> i32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in dept.to_le_bytes().iter().chain(competency.as_bytes()) {
+        h ^= u32::from(*b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    (h % 61) as i32 - 30
+}
+
 /// The org unit a position id belongs to: the id minus its last dash-part.
 fn position_unit(pos: &str) -> String {
     let inner = pos.strip_prefix("pos-").expect("generated position ids");
@@ -356,10 +366,11 @@ fn life(
         }),
     );
 
-    // true ability relative to the requirement
+    // true ability relative to the requirement; departments differ in their strengths
     let mut offsets = Vec::new();
     for (comp, required, _) in &role.requirements {
-        let offset: i32 = match em.rng().random_range(0..100) {
+        let roll = em.rng().random_range(0..100) + dept_shift(pos.dept, comp);
+        let offset: i32 = match roll {
             0..10 => -2,
             10..40 => -1,
             40..80 => 0,
