@@ -29,7 +29,11 @@ fn chromium(profile: &Path, args: &[&str], url: &str) -> String {
         .arg(url)
         .output()
         .expect("chromium is required for this test: apt-get install chromium (bash .ci/run does)");
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -46,7 +50,16 @@ fn dashboard_renders_the_heatmap_and_drills_down() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     run(
-        cadre(&data).args(["demo", "--no-serve", "--employees", "400", "--seed", "5", "--end-date", END]),
+        cadre(&data).args([
+            "demo",
+            "--no-serve",
+            "--employees",
+            "400",
+            "--seed",
+            "5",
+            "--end-date",
+            END,
+        ]),
         0,
     );
     let server = Server::start(&data, "t");
@@ -62,7 +75,10 @@ fn dashboard_renders_the_heatmap_and_drills_down() {
         let name = r["unit_name"].as_str().unwrap();
         assert!(dom.contains(name), "department {name} is on the page");
     }
-    assert!(dom.contains("Demo County Council"), "breadcrumb names the root");
+    assert!(
+        dom.contains("Demo County Council"),
+        "breadcrumb names the root"
+    );
     let org_headcount = api["unit"]["headcount"].as_u64().unwrap();
     assert!(
         dom.contains(&format!("data-metric=\"Headcount\">{org_headcount}<")),
@@ -74,15 +90,23 @@ fn dashboard_renders_the_heatmap_and_drills_down() {
     for c in cells.iter().filter(|c| !c["mean_gap"].is_null()) {
         let unit = c["unit_id"].as_str().unwrap();
         let comp = c["competency_id"].as_str().unwrap();
-        let shown = cell_gap(&dom, unit, comp).unwrap_or_else(|| panic!("no cell for {unit} × {comp}"));
-        assert!((shown - c["mean_gap"].as_f64().unwrap()).abs() < 1e-9, "{unit} × {comp}");
+        let shown =
+            cell_gap(&dom, unit, comp).unwrap_or_else(|| panic!("no cell for {unit} × {comp}"));
+        assert!(
+            (shown - c["mean_gap"].as_f64().unwrap()).abs() < 1e-9,
+            "{unit} × {comp}"
+        );
         checked += 1;
     }
     assert!(checked >= 10, "checked {checked} cells");
 
     // drill down into the first department: its sections, with their own numbers
     let dept = rows[0]["unit_id"].as_str().unwrap();
-    let dom = chromium(&profile, &["--dump-dom"], &server.url(&format!("/?unit={dept}")));
+    let dom = chromium(
+        &profile,
+        &["--dump-dom"],
+        &server.url(&format!("/?unit={dept}")),
+    );
     let api = server.get_json(&format!("/v1/gaps/heatmap?parent={dept}"));
     let sections: Vec<&Value> = api["rows"].as_array().unwrap().iter().collect();
     assert!(!sections.is_empty(), "{dept} has sections");
@@ -95,12 +119,24 @@ fn dashboard_renders_the_heatmap_and_drills_down() {
         .iter()
         .find(|c| !c["mean_gap"].is_null())
         .expect("a cell with a gap");
-    let shown = cell_gap(&dom, c["unit_id"].as_str().unwrap(), c["competency_id"].as_str().unwrap()).expect("cell on page");
+    let shown = cell_gap(
+        &dom,
+        c["unit_id"].as_str().unwrap(),
+        c["competency_id"].as_str().unwrap(),
+    )
+    .expect("cell on page");
     assert!((shown - c["mean_gap"].as_f64().unwrap()).abs() < 1e-9);
 
     // a picture for people to look at
     let shot = artifacts().join("dashboard.png");
-    chromium(&profile, &[&format!("--screenshot={}", shot.display())], &server.url("/"));
+    chromium(
+        &profile,
+        &[&format!("--screenshot={}", shot.display())],
+        &server.url("/"),
+    );
     let png = std::fs::read(&shot).expect("screenshot written");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
 }

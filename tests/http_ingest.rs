@@ -10,7 +10,10 @@ use serde_json::Value;
 
 fn example_events(kind: &str) -> Vec<Value> {
     let dir = root().join("schemas/examples").join(kind);
-    let mut files: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
         .iter()
@@ -28,7 +31,12 @@ fn ingest_over_http_end_to_end() {
     let array = serde_json::to_vec(&valid).unwrap();
     let (code, _) = server.request("POST", "/v1/events", &[], &array);
     assert_eq!(code, 401);
-    let (code, _) = server.request("POST", "/v1/events", &[("Authorization", "Bearer nope")], &array);
+    let (code, _) = server.request(
+        "POST",
+        "/v1/events",
+        &[("Authorization", "Bearer nope")],
+        &array,
+    );
     assert_eq!(code, 401);
     assert_eq!(server.get_json("/v1/status")["events"], 0);
 
@@ -55,7 +63,10 @@ fn ingest_over_http_end_to_end() {
     lines.push("{\"event_id\": broken".to_string());
     let (code, body) = server.post_events(lines.join("\n").as_bytes());
     assert_eq!(code, 422, "some items were rejected");
-    assert_eq!(body["accepted"], 1, "the valid event among the bad ones is kept: {body}");
+    assert_eq!(
+        body["accepted"], 1,
+        "the valid event among the bad ones is kept: {body}"
+    );
     assert_eq!(body["rejected"], invalid.len() + 1);
     let results = body["results"].as_array().unwrap();
     for (i, doc) in invalid.iter().enumerate() {
@@ -68,7 +79,10 @@ fn ingest_over_http_end_to_end() {
     }
     assert_eq!(results[middle]["status"], "accepted");
     let last = results.last().unwrap();
-    assert!(last["reason"].as_str().unwrap().contains("not valid JSON"), "{last}");
+    assert!(
+        last["reason"].as_str().unwrap().contains("not valid JSON"),
+        "{last}"
+    );
 
     let st = server.get_json("/v1/status");
     assert_eq!(st["events"], valid.len() + 1);
@@ -84,7 +98,10 @@ fn ingest_over_http_end_to_end() {
     assert_eq!(code, 200);
     let metrics = String::from_utf8(metrics).unwrap();
     assert!(
-        metrics.contains(&format!("cadre_events_total{{channel=\"http\",outcome=\"accepted\"}} {}", valid.len() + 1)),
+        metrics.contains(&format!(
+            "cadre_events_total{{channel=\"http\",outcome=\"accepted\"}} {}",
+            valid.len() + 1
+        )),
         "{metrics}"
     );
     assert!(metrics.contains(&format!("cadre_dead_letters {}", invalid.len() + 1)));
@@ -94,9 +111,16 @@ fn ingest_over_http_end_to_end() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("promtool is required for this test: apt-get install prometheus (bash .ci/run does)");
+        .expect(
+            "promtool is required for this test: apt-get install prometheus (bash .ci/run does)",
+        );
     use std::io::Write;
-    promtool.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
     let out = promtool.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -113,5 +137,7 @@ fn ingest_over_http_end_to_end() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(letters.len(), invalid.len() + 1);
-    assert!(letters.iter().all(|l| l["channel"] == "http" && !l["reason"].as_str().unwrap().is_empty()));
+    assert!(letters
+        .iter()
+        .all(|l| l["channel"] == "http" && !l["reason"].as_str().unwrap().is_empty()));
 }

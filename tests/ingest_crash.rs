@@ -36,7 +36,10 @@ fn kill_during_ingest_then_rerun_stores_every_event_exactly_once() {
         child.kill().expect("kill -9");
         child.wait().unwrap();
         let stored = status(&data)["events"].as_u64().unwrap();
-        assert!(stored >= stored_before, "a restart never loses acknowledged events");
+        assert!(
+            stored >= stored_before,
+            "a restart never loses acknowledged events"
+        );
         if stored > stored_before && (stored as usize) < ids.len() {
             partial_kills += 1;
         }
@@ -63,7 +66,10 @@ fn kill_during_ingest_then_rerun_stores_every_event_exactly_once() {
 
     let out = run(cadre(&data).args(["ingest", "--quiet"]).arg(&file), 0);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("recovered"), "the torn tail is reported: {stderr}");
+    assert!(
+        stderr.contains("recovered"),
+        "the torn tail is reported: {stderr}"
+    );
     let expected_dups = stored_before;
     assert!(
         stderr.contains(&format!("{} duplicate", expected_dups)),
@@ -75,6 +81,9 @@ fn kill_during_ingest_then_rerun_stores_every_event_exactly_once() {
     let stored_ids = ids_of(&exported);
     assert_eq!(stored_ids.len(), ids.len(), "every event exactly once");
     let stored_set: HashSet<&String> = stored_ids.iter().collect();
-    assert_eq!(stored_set, unique, "the same events, none lost, none doubled");
+    assert_eq!(
+        stored_set, unique,
+        "the same events, none lost, none doubled"
+    );
     assert_eq!(status(&data)["dead_letters"], 0);
 }

@@ -13,7 +13,9 @@ pub const END: &str = "2026-06-30";
 /// A `cadre` command on a data directory.
 pub fn cadre(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cadre"));
-    c.arg("--data-dir").arg(data).env_remove("CADRE_INGEST_TOKEN");
+    c.arg("--data-dir")
+        .arg(data)
+        .env_remove("CADRE_INGEST_TOKEN");
     c
 }
 
@@ -35,7 +37,13 @@ pub fn run(cmd: &mut Command, expect_code: i32) -> Output {
 pub fn generate(file: &Path, employees: usize, seed: u64) {
     run(
         Command::new(env!("CARGO_BIN_EXE_cadre"))
-            .args(["generate", "--employees", &employees.to_string(), "--seed", &seed.to_string()])
+            .args([
+                "generate",
+                "--employees",
+                &employees.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
             .args(["--end-date", END, "--output"])
             .arg(file),
         0,
@@ -92,12 +100,24 @@ impl Server {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn try_request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(u16, Vec<u8>)> {
         http(self.port, method, path, headers, body)
     }
 
     /// A request; panics if the server cannot be reached.
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
         self.try_request(method, path, headers, body)
             .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"))
     }
@@ -125,7 +145,13 @@ impl Drop for Server {
 }
 
 /// A minimal HTTP/1.1 client: one request per connection.
-pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut req = format!(
@@ -151,7 +177,10 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body:
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other("no status"))?;
     let mut rest = raw[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         rest = dechunk(&rest);
     }
     Ok((code, rest))
@@ -159,8 +188,7 @@ pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body:
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else { break };
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
         let n = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
         if n == 0 {
             break;

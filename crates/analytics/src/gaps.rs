@@ -20,11 +20,24 @@ pub struct GapAnalysis {
 /// Aggregations over a group of (employee, required competency) pairs.
 fn pair_metrics() -> Vec<Expr> {
     vec![
-        col("employee_id").n_unique().cast(DataType::UInt32).alias("people_with_requirements"),
+        col("employee_id")
+            .n_unique()
+            .cast(DataType::UInt32)
+            .alias("people_with_requirements"),
         len().cast(DataType::UInt32).alias("required_pairs"),
-        col("assessed").cast(DataType::UInt32).sum().alias("assessed_pairs"),
-        col("effective").is_not_null().cast(DataType::UInt32).sum().alias("levelled_pairs"),
-        col("meets").cast(DataType::UInt32).sum().alias("meeting_pairs"),
+        col("assessed")
+            .cast(DataType::UInt32)
+            .sum()
+            .alias("assessed_pairs"),
+        col("effective")
+            .is_not_null()
+            .cast(DataType::UInt32)
+            .sum()
+            .alias("levelled_pairs"),
+        col("meets")
+            .cast(DataType::UInt32)
+            .sum()
+            .alias("meeting_pairs"),
         col("gap").mean().alias("mean_gap"),
     ]
 }
@@ -117,7 +130,10 @@ impl GapAnalysis {
             .inner_join(anc, col("org_unit_id"), col("org_unit_id"))
             .group_by([col("ancestor_id")])
             .agg(pair_metrics());
-        let mut fill: Vec<Expr> = COUNTS.iter().map(|c| col(*c).fill_null(lit(0u32))).collect();
+        let mut fill: Vec<Expr> = COUNTS
+            .iter()
+            .map(|c| col(*c).fill_null(lit(0u32)))
+            .collect();
         fill.push(col("headcount").fill_null(lit(0u32)));
         let out = self
             .units
@@ -154,9 +170,19 @@ impl GapAnalysis {
                 col("competency_name"),
                 col("category"),
                 col("category_name"),
-                all().exclude_cols(["competency_id", "competency_name", "category", "category_name"]).as_expr(),
+                all()
+                    .exclude_cols([
+                        "competency_id",
+                        "competency_name",
+                        "category",
+                        "category_name",
+                    ])
+                    .as_expr(),
             ])
-            .sort(["category", "competency_id"], SortMultipleOptions::default())
+            .sort(
+                ["category", "competency_id"],
+                SortMultipleOptions::default(),
+            )
             .collect()?)
     }
 
@@ -187,9 +213,21 @@ impl GapAnalysis {
             .pairs
             .clone()
             .lazy()
-            .inner_join(self.ancestry.clone().lazy(), col("org_unit_id"), col("org_unit_id"))
-            .inner_join(rows.select([col("unit_id"), col("unit_name")]), col("ancestor_id"), col("unit_id"))
-            .group_by([col("ancestor_id").alias("unit_id"), col("unit_name"), col("competency_id")])
+            .inner_join(
+                self.ancestry.clone().lazy(),
+                col("org_unit_id"),
+                col("org_unit_id"),
+            )
+            .inner_join(
+                rows.select([col("unit_id"), col("unit_name")]),
+                col("ancestor_id"),
+                col("unit_id"),
+            )
+            .group_by([
+                col("ancestor_id").alias("unit_id"),
+                col("unit_name"),
+                col("competency_id"),
+            ])
             .agg(pair_metrics());
         Ok(with_ratios(out)
             .sort(["unit_id", "competency_id"], SortMultipleOptions::default())

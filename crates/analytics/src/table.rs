@@ -37,7 +37,13 @@ impl Table {
     pub fn records(&self) -> Vec<serde_json::Map<String, Value>> {
         self.rows
             .iter()
-            .map(|r| self.columns.iter().cloned().zip(r.iter().cloned()).collect())
+            .map(|r| {
+                self.columns
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().cloned())
+                    .collect()
+            })
             .collect()
     }
 
@@ -61,7 +67,9 @@ fn to_json(v: AnyValue<'_>) -> Value {
         AnyValue::Int16(n) => n.into(),
         AnyValue::Int32(n) => n.into(),
         AnyValue::Int64(n) => n.into(),
-        AnyValue::Float32(x) => serde_json::Number::from_f64(f64::from(x)).map_or(Value::Null, Value::Number),
+        AnyValue::Float32(x) => {
+            serde_json::Number::from_f64(f64::from(x)).map_or(Value::Null, Value::Number)
+        }
         AnyValue::Float64(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
         other => Value::String(other.to_string()),
     }

@@ -21,9 +21,15 @@ fn ev(n: u32, ty: &str, subject: &str, at: &str, data: Value) -> Event {
 }
 
 fn assess(n: u32, who: &str, comp: &str, level: u8, by: &str, at: &str) -> Event {
-    ev(n, "assessment.recorded", who, at, json!({
-        "competency_id": comp, "level": level, "assessor_type": by, "assessor_id": "x"
-    }))
+    ev(
+        n,
+        "assessment.recorded",
+        who,
+        at,
+        json!({
+            "competency_id": comp, "level": level, "assessor_type": by, "assessor_id": "x"
+        }),
+    )
 }
 
 const CF: &str = "ccc.staff.customer-focus";
@@ -31,44 +37,115 @@ const WWO: &str = "ccc.staff.working-with-others";
 
 /// The organisation of the worked example, in arrival order.
 fn events() -> Vec<Event> {
-    let framework: Value = serde_json::from_str(include_str!("../../../frameworks/cambridge-city-council.json")).unwrap();
+    let framework: Value = serde_json::from_str(include_str!(
+        "../../../frameworks/cambridge-city-council.json"
+    ))
+    .unwrap();
     let mut e = vec![
-        ev(1, "framework.published", "cambridge-city-council", "2025-01-01T00:00:00Z", framework),
-        ev(2, "org_unit.defined", "org", "2025-01-01T00:00:00Z", json!({"name": "Council"})),
-        ev(3, "org_unit.defined", "housing", "2025-01-01T00:00:00Z", json!({"name": "Housing", "parent_id": "org"})),
-        ev(4, "org_unit.defined", "repairs", "2025-01-01T00:00:00Z", json!({"name": "Repairs", "parent_id": "housing"})),
-        ev(5, "org_unit.defined", "finance", "2025-01-01T00:00:00Z", json!({"name": "Finance", "parent_id": "org"})),
-        ev(6, "role_profile.defined", "officer", "2025-01-01T00:00:00Z", json!({
-            "name": "Officer", "framework_id": "cambridge-city-council",
-            "requirements": [
-                {"competency_id": CF, "level": 3, "weight": 2},
-                {"competency_id": WWO, "level": 3}
-            ]
-        })),
+        ev(
+            1,
+            "framework.published",
+            "cambridge-city-council",
+            "2025-01-01T00:00:00Z",
+            framework,
+        ),
+        ev(
+            2,
+            "org_unit.defined",
+            "org",
+            "2025-01-01T00:00:00Z",
+            json!({"name": "Council"}),
+        ),
+        ev(
+            3,
+            "org_unit.defined",
+            "housing",
+            "2025-01-01T00:00:00Z",
+            json!({"name": "Housing", "parent_id": "org"}),
+        ),
+        ev(
+            4,
+            "org_unit.defined",
+            "repairs",
+            "2025-01-01T00:00:00Z",
+            json!({"name": "Repairs", "parent_id": "housing"}),
+        ),
+        ev(
+            5,
+            "org_unit.defined",
+            "finance",
+            "2025-01-01T00:00:00Z",
+            json!({"name": "Finance", "parent_id": "org"}),
+        ),
+        ev(
+            6,
+            "role_profile.defined",
+            "officer",
+            "2025-01-01T00:00:00Z",
+            json!({
+                "name": "Officer", "framework_id": "cambridge-city-council",
+                "requirements": [
+                    {"competency_id": CF, "level": 3, "weight": 2},
+                    {"competency_id": WWO, "level": 3}
+                ]
+            }),
+        ),
     ];
-    for (i, (pos, unit)) in [("p1", "housing"), ("p2", "repairs"), ("p3", "finance")].iter().enumerate() {
-        e.push(ev(10 + i as u32, "position.defined", pos, "2025-01-01T00:00:00Z",
-            json!({"title": "Officer", "role_id": "officer", "org_unit_id": unit})));
+    for (i, (pos, unit)) in [("p1", "housing"), ("p2", "repairs"), ("p3", "finance")]
+        .iter()
+        .enumerate()
+    {
+        e.push(ev(
+            10 + i as u32,
+            "position.defined",
+            pos,
+            "2025-01-01T00:00:00Z",
+            json!({"title": "Officer", "role_id": "officer", "org_unit_id": unit}),
+        ));
     }
     for (i, (emp, pos)) in [("A", "p1"), ("B", "p2"), ("C", "p3")].iter().enumerate() {
-        e.push(ev(20 + i as u32, "employee.hired", emp, "2025-02-01T00:00:00Z", json!({"name": emp})));
-        e.push(ev(30 + i as u32, "employee.assigned", emp, "2025-02-01T01:00:00Z", json!({"position_id": pos})));
+        e.push(ev(
+            20 + i as u32,
+            "employee.hired",
+            emp,
+            "2025-02-01T00:00:00Z",
+            json!({"name": emp}),
+        ));
+        e.push(ev(
+            30 + i as u32,
+            "employee.assigned",
+            emp,
+            "2025-02-01T01:00:00Z",
+            json!({"position_id": pos}),
+        ));
     }
     e.extend([
         assess(40, "A", CF, 2, "manager", "2026-03-01T09:00:00Z"),
         assess(41, "A", CF, 4, "self", "2026-03-02T09:00:00Z"),
         assess(42, "A", WWO, 3, "manager", "2026-03-01T09:00:00Z"),
         assess(43, "B", CF, 1, "panel", "2026-02-01T09:00:00Z"),
-        ev(44, "training.completed", "B", "2026-04-01T09:00:00Z", json!({
-            "course_id": "cf-101", "mode": "training",
-            "competencies": [{"competency_id": CF, "target_level": 3}]
-        })),
+        ev(
+            44,
+            "training.completed",
+            "B",
+            "2026-04-01T09:00:00Z",
+            json!({
+                "course_id": "cf-101", "mode": "training",
+                "competencies": [{"competency_id": CF, "target_level": 3}]
+            }),
+        ),
         // C: a manager assessment too old to count on 2026-06-30, then a training
         assess(45, "C", CF, 4, "manager", "2024-01-01T09:00:00Z"),
-        ev(46, "training.completed", "C", "2026-05-01T09:00:00Z", json!({
-            "course_id": "cf-101", "mode": "coaching",
-            "competencies": [{"competency_id": CF, "target_level": 2}]
-        })),
+        ev(
+            46,
+            "training.completed",
+            "C",
+            "2026-05-01T09:00:00Z",
+            json!({
+                "course_id": "cf-101", "mode": "coaching",
+                "competencies": [{"competency_id": CF, "target_level": 2}]
+            }),
+        ),
         assess(47, "C", WWO, 3, "self", "2026-03-05T09:00:00Z"),
         // arrives last but happened before A's other assessments: a back-dated event
         assess(48, "A", CF, 4, "manager", "2026-02-15T09:00:00Z"),
@@ -88,7 +165,7 @@ fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-fn row<'a>(t: &'a Table, key: &str, value: &str) -> serde_json::Map<String, Value> {
+fn row(t: &Table, key: &str, value: &str) -> serde_json::Map<String, Value> {
     t.records()
         .into_iter()
         .find(|r| r[key] == value)
@@ -107,14 +184,29 @@ fn close(a: f64, b: f64, what: &str) {
 fn effective_levels_match_the_hand_computation() {
     let s = timeline().snapshot(at("2026-06-30T23:59:59Z"), &LevelPolicy::default());
     let emp = |id: &str| s.employees.iter().find(|e| e.id == id).unwrap();
-    close(emp("A").levels[CF].level, 2.4, "A customer focus: (0.4*2 + 0.1*4) / 0.5");
+    close(
+        emp("A").levels[CF].level,
+        2.4,
+        "A customer focus: (0.4*2 + 0.1*4) / 0.5",
+    );
     close(emp("A").levels[WWO].level, 3.0, "A working with others");
     let b = &emp("B").levels[CF];
-    close(b.level, 2.0, "B: panel 1, raised by one by a later course with target 3");
+    close(
+        b.level,
+        2.0,
+        "B: panel 1, raised by one by a later course with target 3",
+    );
     assert!(b.provisional() && b.assessed());
-    assert!(!emp("B").levels.contains_key(WWO), "B is unassessed in working with others");
+    assert!(
+        !emp("B").levels.contains_key(WWO),
+        "B is unassessed in working with others"
+    );
     let c = &emp("C").levels[CF];
-    close(c.level, 1.0, "C: the 2024 assessment is outside 730 days; training alone gives 1");
+    close(
+        c.level,
+        1.0,
+        "C: the 2024 assessment is outside 730 days; training alone gives 1",
+    );
     assert!(!c.assessed());
     assert!(emp("C").levels[WWO].self_only);
 }
@@ -126,8 +218,28 @@ fn unit_rollups_cover_whole_subtrees() {
     let units = Table::from_frame(&g.by_unit().unwrap());
     // (unit, headcount, required, assessed, levelled, meeting, coverage, meeting share, mean gap)
     let expected = [
-        ("org", 3, 6, 4, 5, 2, 4.0 / 6.0, 2.0 / 5.0, (0.6 + 0.0 + 1.0 + 2.0 + 0.0) / 5.0),
-        ("housing", 2, 4, 3, 3, 1, 0.75, 1.0 / 3.0, (0.6 + 0.0 + 1.0) / 3.0),
+        (
+            "org",
+            3,
+            6,
+            4,
+            5,
+            2,
+            4.0 / 6.0,
+            2.0 / 5.0,
+            (0.6 + 0.0 + 1.0 + 2.0 + 0.0) / 5.0,
+        ),
+        (
+            "housing",
+            2,
+            4,
+            3,
+            3,
+            1,
+            0.75,
+            1.0 / 3.0,
+            (0.6 + 0.0 + 1.0) / 3.0,
+        ),
         ("repairs", 1, 2, 1, 1, 0, 0.5, 0.0, 1.0),
         ("finance", 1, 2, 1, 2, 1, 0.5, 0.5, 1.0),
     ];
@@ -139,7 +251,11 @@ fn unit_rollups_cover_whole_subtrees() {
         assert_eq!(r["levelled_pairs"], lev, "{unit} levelled pairs");
         assert_eq!(r["meeting_pairs"], meet, "{unit} meeting pairs");
         close(num(&r, "coverage"), cov, &format!("{unit} coverage"));
-        close(num(&r, "meeting_share"), share, &format!("{unit} meeting share"));
+        close(
+            num(&r, "meeting_share"),
+            share,
+            &format!("{unit} meeting share"),
+        );
         close(num(&r, "mean_gap"), gap, &format!("{unit} mean gap"));
     }
 }
@@ -153,16 +269,28 @@ fn competency_and_category_rollups() {
     assert_eq!(cf["required_pairs"], 3);
     assert_eq!(cf["assessed_pairs"], 2);
     assert_eq!(cf["meeting_pairs"], 0);
-    close(num(&cf, "mean_gap"), (0.6 + 1.0 + 2.0) / 3.0, "customer focus mean gap");
+    close(
+        num(&cf, "mean_gap"),
+        (0.6 + 1.0 + 2.0) / 3.0,
+        "customer focus mean gap",
+    );
     assert_eq!(cf["category_name"], "Competencies for staff");
     let wwo = row(&comps, "competency_id", WWO);
     assert_eq!(wwo["levelled_pairs"], 2);
-    close(num(&wwo, "meeting_share"), 1.0, "working with others meeting share");
+    close(
+        num(&wwo, "meeting_share"),
+        1.0,
+        "working with others meeting share",
+    );
     close(num(&wwo, "mean_gap"), 0.0, "working with others mean gap");
 
     let in_housing = Table::from_frame(&g.by_competency(Some("housing")).unwrap());
     let cf = row(&in_housing, "competency_id", CF);
-    close(num(&cf, "mean_gap"), (0.6 + 1.0) / 2.0, "customer focus in housing");
+    close(
+        num(&cf, "mean_gap"),
+        (0.6 + 1.0) / 2.0,
+        "customer focus in housing",
+    );
 
     let cats = Table::from_frame(&g.by_category(None).unwrap());
     let staff = row(&cats, "category", "staff");
@@ -175,7 +303,11 @@ fn competency_and_category_rollups() {
         .into_iter()
         .find(|r| r["unit_id"] == "housing" && r["competency_id"] == CF)
         .expect("housing × customer focus");
-    close(num(&cell, "mean_gap"), 0.8, "heatmap cell housing × customer focus");
+    close(
+        num(&cell, "mean_gap"),
+        0.8,
+        "heatmap cell housing × customer focus",
+    );
     assert!(g.heatmap(Some("nowhere")).is_err());
 }
 
@@ -198,7 +330,10 @@ fn back_dated_event_changes_history_as_of_its_date_only() {
         rev.apply(i as u64, e);
     }
     let when = at("2026-06-30T23:59:59Z");
-    assert_eq!(rev.snapshot(when, &p).employees, t.snapshot(when, &p).employees);
+    assert_eq!(
+        rev.snapshot(when, &p).employees,
+        t.snapshot(when, &p).employees
+    );
 }
 
 #[test]
@@ -209,5 +344,9 @@ fn before_anyone_was_hired_there_is_nobody() {
     let units = Table::from_frame(&g.by_unit().unwrap());
     let org = row(&units, "unit_id", "org");
     assert_eq!(org["headcount"], 0);
-    assert_eq!(org["coverage"], Value::Null, "no pairs: coverage is undefined, not zero");
+    assert_eq!(
+        org["coverage"],
+        Value::Null,
+        "no pairs: coverage is undefined, not zero"
+    );
 }

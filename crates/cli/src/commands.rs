@@ -88,7 +88,12 @@ fn open(data: &Path) -> Result<Ingestor> {
     Ok(ingestor)
 }
 
-fn import(ingestor: &mut Ingestor, files: &[PathBuf], batch_size: usize, quiet: bool) -> Result<ImportSummary> {
+fn import(
+    ingestor: &mut Ingestor,
+    files: &[PathBuf],
+    batch_size: usize,
+    quiet: bool,
+) -> Result<ImportSummary> {
     if batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
@@ -103,9 +108,11 @@ fn import(ingestor: &mut Ingestor, files: &[PathBuf], batch_size: usize, quiet: 
             ProgressBar::new(size)
         };
         bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_message(path.display().to_string());
         let mut done = ImportSummary::default();
@@ -144,7 +151,10 @@ fn ingest(data: &Path, a: IngestArgs) -> Result<ExitCode> {
         );
     }
     if total.rejected > 0 {
-        eprintln!("see the reasons with: cadre dead-letters --data-dir {}", data.display());
+        eprintln!(
+            "see the reasons with: cadre dead-letters --data-dir {}",
+            data.display()
+        );
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
@@ -173,7 +183,12 @@ fn ingest_token(data: &Path, given: Option<String>) -> Result<String> {
     Ok(token)
 }
 
-fn run_server(ingestor: Ingestor, addr: SocketAddr, token: String, announce: impl FnOnce(&str)) -> Result<ExitCode> {
+fn run_server(
+    ingestor: Ingestor,
+    addr: SocketAddr,
+    token: String,
+    announce: impl FnOnce(&str),
+) -> Result<ExitCode> {
     let config = ServerConfig {
         addr,
         ingest_token: token,
@@ -185,9 +200,9 @@ fn run_server(ingestor: Ingestor, addr: SocketAddr, token: String, announce: imp
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}; is another cadre running? pick another --port"))?;
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr}; is another cadre running? pick another --port")
+        })?;
         announce(&format!("http://{}", listener.local_addr()?));
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

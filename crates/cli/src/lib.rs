@@ -36,7 +36,12 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Where the event log, dead letters and token live.
-    #[arg(long, global = true, env = "CADRE_DATA_DIR", default_value = "./cadre-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "CADRE_DATA_DIR",
+        default_value = "./cadre-data"
+    )]
     pub data_dir: PathBuf,
 }
 

@@ -51,7 +51,10 @@ pub fn parse_body(body: &[u8]) -> Vec<Item> {
             Err(e) => vec![Item {
                 position: 1,
                 raw: String::from_utf8_lossy(body).into_owned(),
-                parsed: Err(Rejection::new("", format!("body is not a valid JSON array: {e}"))),
+                parsed: Err(Rejection::new(
+                    "",
+                    format!("body is not a valid JSON array: {e}"),
+                )),
             }],
         };
     }
@@ -111,7 +114,12 @@ mod tests {
         let items = parse_body(b"{\"a\":1}\n{\"b\":\"\xff\"}\n");
         assert_eq!(items.len(), 2);
         assert!(items[0].parsed.is_ok());
-        assert!(items[1].parsed.as_ref().unwrap_err().reason.contains("UTF-8"));
+        assert!(items[1]
+            .parsed
+            .as_ref()
+            .unwrap_err()
+            .reason
+            .contains("UTF-8"));
     }
 
     #[test]

@@ -114,11 +114,13 @@ pub struct Batch {
 impl Batch {
     /// How many items had each outcome: (accepted, duplicate, rejected).
     pub fn counts(&self) -> (usize, usize, usize) {
-        self.outcomes.iter().fold((0, 0, 0), |(a, d, r), o| match o {
-            Outcome::Accepted { .. } => (a + 1, d, r),
-            Outcome::Duplicate { .. } => (a, d + 1, r),
-            Outcome::Rejected { .. } => (a, d, r + 1),
-        })
+        self.outcomes
+            .iter()
+            .fold((0, 0, 0), |(a, d, r), o| match o {
+                Outcome::Accepted { .. } => (a + 1, d, r),
+                Outcome::Duplicate { .. } => (a, d + 1, r),
+                Outcome::Rejected { .. } => (a, d, r + 1),
+            })
     }
 }
 
@@ -192,7 +194,10 @@ impl Ingestor {
                         reason: rej.reason.clone(),
                         raw: item.raw,
                     };
-                    dead.push((Uuid::new_v4(), serde_json::to_vec(&letter).expect("serializes")));
+                    dead.push((
+                        Uuid::new_v4(),
+                        serde_json::to_vec(&letter).expect("serializes"),
+                    ));
                     outcomes.push(Some(Outcome::Rejected {
                         position: item.position,
                         event_id,

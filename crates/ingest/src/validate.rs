@@ -40,19 +40,71 @@ pub const ENVELOPE_SCHEMA: &str = include_str!("../../../schemas/envelope.v1.jso
 
 /// Every data schema: event type, schema version, schema text.
 pub const SCHEMAS: &[(&str, u32, &str)] = &[
-    ("framework.published", 1, include_str!("../../../schemas/data/framework.published.v1.json")),
-    ("org_unit.defined", 1, include_str!("../../../schemas/data/org_unit.defined.v1.json")),
-    ("role_profile.defined", 1, include_str!("../../../schemas/data/role_profile.defined.v1.json")),
-    ("position.defined", 1, include_str!("../../../schemas/data/position.defined.v1.json")),
-    ("employee.hired", 1, include_str!("../../../schemas/data/employee.hired.v1.json")),
-    ("employee.assigned", 1, include_str!("../../../schemas/data/employee.assigned.v1.json")),
-    ("employee.left", 1, include_str!("../../../schemas/data/employee.left.v1.json")),
-    ("assessment.recorded", 1, include_str!("../../../schemas/data/assessment.recorded.v1.json")),
-    ("training.completed", 1, include_str!("../../../schemas/data/training.completed.v1.json")),
-    ("performance.rated", 1, include_str!("../../../schemas/data/performance.rated.v1.json")),
-    ("potential.rated", 1, include_str!("../../../schemas/data/potential.rated.v1.json")),
-    ("succession.nominated", 1, include_str!("../../../schemas/data/succession.nominated.v1.json")),
-    ("succession.withdrawn", 1, include_str!("../../../schemas/data/succession.withdrawn.v1.json")),
+    (
+        "framework.published",
+        1,
+        include_str!("../../../schemas/data/framework.published.v1.json"),
+    ),
+    (
+        "org_unit.defined",
+        1,
+        include_str!("../../../schemas/data/org_unit.defined.v1.json"),
+    ),
+    (
+        "role_profile.defined",
+        1,
+        include_str!("../../../schemas/data/role_profile.defined.v1.json"),
+    ),
+    (
+        "position.defined",
+        1,
+        include_str!("../../../schemas/data/position.defined.v1.json"),
+    ),
+    (
+        "employee.hired",
+        1,
+        include_str!("../../../schemas/data/employee.hired.v1.json"),
+    ),
+    (
+        "employee.assigned",
+        1,
+        include_str!("../../../schemas/data/employee.assigned.v1.json"),
+    ),
+    (
+        "employee.left",
+        1,
+        include_str!("../../../schemas/data/employee.left.v1.json"),
+    ),
+    (
+        "assessment.recorded",
+        1,
+        include_str!("../../../schemas/data/assessment.recorded.v1.json"),
+    ),
+    (
+        "training.completed",
+        1,
+        include_str!("../../../schemas/data/training.completed.v1.json"),
+    ),
+    (
+        "performance.rated",
+        1,
+        include_str!("../../../schemas/data/performance.rated.v1.json"),
+    ),
+    (
+        "potential.rated",
+        1,
+        include_str!("../../../schemas/data/potential.rated.v1.json"),
+    ),
+    (
+        "succession.nominated",
+        1,
+        include_str!("../../../schemas/data/succession.nominated.v1.json"),
+    ),
+    (
+        "succession.withdrawn",
+        1,
+        include_str!("../../../schemas/data/succession.withdrawn.v1.json"),
+    ),
 ];
 
 /// Compiled schemas for the envelope and every (type, version).
@@ -63,7 +115,9 @@ pub struct Validator {
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Validator").field("schemas", &self.data.len()).finish()
+        f.debug_struct("Validator")
+            .field("schemas", &self.data.len())
+            .finish()
     }
 }
 
@@ -90,7 +144,8 @@ impl Validator {
         let data = SCHEMAS
             .iter()
             .map(|(t, v, text)| {
-                let ty = EventType::parse(t).unwrap_or_else(|| panic!("schema for unknown type {t}"));
+                let ty =
+                    EventType::parse(t).unwrap_or_else(|| panic!("schema for unknown type {t}"));
                 ((ty, *v), compile(&format!("{t}.v{v}"), text))
             })
             .collect();
@@ -110,7 +165,10 @@ impl Validator {
             .ok_or_else(|| {
                 Rejection::new(
                     "/schema_version",
-                    format!("{ty} has no schema version {version}; known: {:?}", ty.versions()),
+                    format!(
+                        "{ty} has no schema version {version}; known: {:?}",
+                        ty.versions()
+                    ),
                 )
             })?;
         first_error(schema, &value["data"], "/data")?;
@@ -137,9 +195,16 @@ mod tests {
         let v = Validator::new();
         for t in EventType::ALL {
             for version in t.versions() {
-                assert!(v.data.contains_key(&(*t, *version)), "no schema for {t} v{version}");
+                assert!(
+                    v.data.contains_key(&(*t, *version)),
+                    "no schema for {t} v{version}"
+                );
             }
         }
-        assert_eq!(v.data.len(), SCHEMAS.len(), "a schema for a version the model does not read");
+        assert_eq!(
+            v.data.len(),
+            SCHEMAS.len(),
+            "a schema for a version the model does not read"
+        );
     }
 }

@@ -8,14 +8,17 @@ use cadre_model::Event;
 use serde_json::Value;
 
 fn examples(kind: &str) -> Vec<(PathBuf, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/examples").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../schemas/examples")
+        .join(kind);
     let mut out: Vec<_> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .map(|p| {
             let text = fs::read_to_string(&p).expect("readable example");
-            let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", p.display()));
+            let v = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} is not JSON: {e}", p.display()));
             (p, v)
         })
         .collect();
@@ -27,7 +30,11 @@ fn examples(kind: &str) -> Vec<(PathBuf, Value)> {
 fn every_valid_example_passes_schema_and_types_and_round_trips() {
     let v = Validator::new();
     let all = examples("valid");
-    assert!(all.len() >= 26, "two valid examples per event type at least, found {}", all.len());
+    assert!(
+        all.len() >= 26,
+        "two valid examples per event type at least, found {}",
+        all.len()
+    );
     let mut types = std::collections::BTreeSet::new();
     for (path, value) in all {
         let event = v
@@ -43,14 +50,22 @@ fn every_valid_example_passes_schema_and_types_and_round_trips() {
             .unwrap_or_else(|r| panic!("{} re-encoded is invalid: {r}", path.display()));
         assert_eq!(again, event, "{}", path.display());
     }
-    assert_eq!(types.len(), cadre_model::EventType::ALL.len(), "every event type has a valid example");
+    assert_eq!(
+        types.len(),
+        cadre_model::EventType::ALL.len(),
+        "every event type has a valid example"
+    );
 }
 
 #[test]
 fn every_invalid_example_is_rejected_by_both_at_the_documented_path() {
     let v = Validator::new();
     let all = examples("invalid");
-    assert!(all.len() >= 30, "at least 30 invalid examples, found {}", all.len());
+    assert!(
+        all.len() >= 30,
+        "at least 30 invalid examples, found {}",
+        all.len()
+    );
     for (path, doc) in all {
         let expected = doc["path"].as_str().expect("invalid examples carry a path");
         let event = doc["event"].clone();
@@ -59,7 +74,11 @@ fn every_invalid_example_is_rejected_by_both_at_the_documented_path() {
             Err(r) => r,
         };
         assert_eq!(rej.path, expected, "{}: {}", path.display(), rej.reason);
-        assert!(!rej.reason.is_empty(), "{} has an empty reason", path.display());
+        assert!(
+            !rej.reason.is_empty(),
+            "{} has an empty reason",
+            path.display()
+        );
         assert!(
             Event::from_value(event).is_err(),
             "{}: the schema rejects it ({rej}) but the Rust types accept it",
@@ -82,14 +101,21 @@ fn shipped_frameworks_pass_the_framework_schema() {
             "subject": f["id"].clone(),
             "data": f,
         });
-        v.validate(&event).unwrap_or_else(|r| panic!("framework rejected: {r}"));
+        v.validate(&event)
+            .unwrap_or_else(|r| panic!("framework rejected: {r}"));
     }
 }
 
 fn cadre_synth_frameworks() -> Vec<Value> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../frameworks");
-    ["cambridge-city-council.json", "kenya-county-public-service.json"]
-        .iter()
-        .map(|f| serde_json::from_str(&fs::read_to_string(dir.join(f)).expect("framework file")).expect("JSON"))
-        .collect()
+    [
+        "cambridge-city-council.json",
+        "kenya-county-public-service.json",
+    ]
+    .iter()
+    .map(|f| {
+        serde_json::from_str(&fs::read_to_string(dir.join(f)).expect("framework file"))
+            .expect("JSON")
+    })
+    .collect()
 }

@@ -190,10 +190,18 @@ impl Log {
             .map_err(|e| LogError::io(&active_path, e))?;
         if active_len < HEADER_LEN {
             // a crash between creating a segment and writing its header
-            active.set_len(0).map_err(|e| LogError::io(&active_path, e))?;
-            active.seek(SeekFrom::Start(0)).map_err(|e| LogError::io(&active_path, e))?;
-            active.write_all(&header()).map_err(|e| LogError::io(&active_path, e))?;
-            active.sync_all().map_err(|e| LogError::io(&active_path, e))?;
+            active
+                .set_len(0)
+                .map_err(|e| LogError::io(&active_path, e))?;
+            active
+                .seek(SeekFrom::Start(0))
+                .map_err(|e| LogError::io(&active_path, e))?;
+            active
+                .write_all(&header())
+                .map_err(|e| LogError::io(&active_path, e))?;
+            active
+                .sync_all()
+                .map_err(|e| LogError::io(&active_path, e))?;
             active_len = HEADER_LEN;
         }
         Ok((
@@ -427,10 +435,14 @@ fn scan_segment(path: &Path, mut f: impl FnMut(u64, Uuid, &[u8])) -> Result<Scan
         if len - offset < 24 {
             return Ok(Scan {
                 len,
-                damage: Some((offset, format!("torn record header ({} of 24 bytes)", len - offset))),
+                damage: Some((
+                    offset,
+                    format!("torn record header ({} of 24 bytes)", len - offset),
+                )),
             });
         }
-        r.read_exact(&mut frame).map_err(|e| LogError::io(path, e))?;
+        r.read_exact(&mut frame)
+            .map_err(|e| LogError::io(path, e))?;
         let n = u32::from_le_bytes(frame[0..4].try_into().expect("4 bytes")) as usize;
         let crc = u32::from_le_bytes(frame[4..8].try_into().expect("4 bytes"));
         let id = Uuid::from_bytes(frame[8..24].try_into().expect("16 bytes"));
@@ -443,11 +455,15 @@ fn scan_segment(path: &Path, mut f: impl FnMut(u64, Uuid, &[u8])) -> Result<Scan
         if len - offset - 24 < n as u64 {
             return Ok(Scan {
                 len,
-                damage: Some((offset, format!("torn record ({} of {n} payload bytes)", len - offset - 24))),
+                damage: Some((
+                    offset,
+                    format!("torn record ({} of {n} payload bytes)", len - offset - 24),
+                )),
             });
         }
         payload.resize(n, 0);
-        r.read_exact(&mut payload).map_err(|e| LogError::io(path, e))?;
+        r.read_exact(&mut payload)
+            .map_err(|e| LogError::io(path, e))?;
         let mut h = crc32fast::Hasher::new();
         h.update(id.as_bytes());
         h.update(&payload);
@@ -500,7 +516,14 @@ mod tests {
         let out = log
             .append_batch([(id(1), &b"a"[..]), (id(3), &b"c"[..]), (id(3), &b"c"[..])])
             .unwrap();
-        assert_eq!(out, vec![Appended::Duplicate, Appended::Stored(1), Appended::Duplicate]);
+        assert_eq!(
+            out,
+            vec![
+                Appended::Duplicate,
+                Appended::Stored(1),
+                Appended::Duplicate
+            ]
+        );
         drop(log);
         let (log, _) = open(tmp.path());
         assert_eq!(log.len(), 2);
@@ -573,7 +596,12 @@ mod tests {
         let (mut log, _) = Log::open(tmp.path(), opts.clone()).unwrap();
         let payloads: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 30]).collect();
         let out = log
-            .append_batch(payloads.iter().enumerate().map(|(i, p)| (id(i as u128), p.as_slice())))
+            .append_batch(
+                payloads
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (id(i as u128), p.as_slice())),
+            )
             .unwrap();
         assert_eq!(out[9], Appended::Stored(9));
         drop(log);

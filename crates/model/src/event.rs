@@ -49,7 +49,10 @@ fn bounded(path: &str, s: &str, max: usize) -> Result<(), DecodeError> {
         return Err(DecodeError::new(path, "must not be empty"));
     }
     if s.chars().count() > max {
-        return Err(DecodeError::new(path, format!("longer than {max} characters")));
+        return Err(DecodeError::new(
+            path,
+            format!("longer than {max} characters"),
+        ));
     }
     Ok(())
 }
@@ -502,7 +505,10 @@ impl Event {
                 if let Some(p) = &u.parent_id {
                     non_empty("/data/parent_id", p)?;
                     if *p == self.subject {
-                        return Err(DecodeError::new("/data/parent_id", "a unit cannot be its own parent"));
+                        return Err(DecodeError::new(
+                            "/data/parent_id",
+                            "a unit cannot be its own parent",
+                        ));
                     }
                 }
             }
@@ -510,10 +516,16 @@ impl Event {
                 bounded("/data/name", &r.name, MAX_NAME_LEN)?;
                 non_empty("/data/framework_id", &r.framework_id)?;
                 if r.requirements.is_empty() {
-                    return Err(DecodeError::new("/data/requirements", "a role needs at least one requirement"));
+                    return Err(DecodeError::new(
+                        "/data/requirements",
+                        "a role needs at least one requirement",
+                    ));
                 }
                 for (i, q) in r.requirements.iter().enumerate() {
-                    non_empty(&format!("/data/requirements/{i}/competency_id"), &q.competency_id)?;
+                    non_empty(
+                        &format!("/data/requirements/{i}/competency_id"),
+                        &q.competency_id,
+                    )?;
                     level(&format!("/data/requirements/{i}/level"), q.level)?;
                     if !(q.weight > 0.0 && q.weight <= 100.0) {
                         return Err(DecodeError::new(
@@ -543,16 +555,28 @@ impl Event {
                     bounded("/data/course_title", title, MAX_NAME_LEN)?;
                 }
                 if t.competencies.is_empty() {
-                    return Err(DecodeError::new("/data/competencies", "a training must develop at least one competency"));
+                    return Err(DecodeError::new(
+                        "/data/competencies",
+                        "a training must develop at least one competency",
+                    ));
                 }
                 for (i, c) in t.competencies.iter().enumerate() {
-                    non_empty(&format!("/data/competencies/{i}/competency_id"), &c.competency_id)?;
-                    level(&format!("/data/competencies/{i}/target_level"), c.target_level)?;
+                    non_empty(
+                        &format!("/data/competencies/{i}/competency_id"),
+                        &c.competency_id,
+                    )?;
+                    level(
+                        &format!("/data/competencies/{i}/target_level"),
+                        c.target_level,
+                    )?;
                 }
             }
             EventData::PerformanceRated(p) => {
                 if !(1..=5).contains(&p.rating) {
-                    return Err(DecodeError::new("/data/rating", "rating must be between 1 and 5"));
+                    return Err(DecodeError::new(
+                        "/data/rating",
+                        "rating must be between 1 and 5",
+                    ));
                 }
                 non_empty("/data/period", &p.period)?;
             }
@@ -569,7 +593,10 @@ impl Event {
 
 fn level(path: &str, l: u8) -> Result<(), DecodeError> {
     if l > MAX_SCALE_LEVEL {
-        return Err(DecodeError::new(path, format!("level must be at most {MAX_SCALE_LEVEL}")));
+        return Err(DecodeError::new(
+            path,
+            format!("level must be at most {MAX_SCALE_LEVEL}"),
+        ));
     }
     Ok(())
 }

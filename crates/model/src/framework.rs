@@ -53,9 +53,7 @@ impl ProficiencyScale {
 
     /// The label of a level, if the scale has it.
     pub fn label(&self, level: u8) -> Option<&str> {
-        self.levels
-            .get(level as usize)
-            .map(|l| l.label.as_str())
+        self.levels.get(level as usize).map(|l| l.label.as_str())
     }
 
     fn check(&self) -> Result<(), DecodeError> {
@@ -69,7 +67,10 @@ impl ProficiencyScale {
             if l.level as usize != i {
                 return Err(DecodeError::new(
                     format!("/data/scale/levels/{i}/level"),
-                    format!("levels must run 0, 1, 2, ... in order; expected {i}, found {}", l.level),
+                    format!(
+                        "levels must run 0, 1, 2, ... in order; expected {i}, found {}",
+                        l.level
+                    ),
                 ));
             }
         }
@@ -167,10 +168,16 @@ impl Framework {
         crate::event::non_empty("/data/id", &self.id)?;
         self.scale.check()?;
         if self.categories.is_empty() {
-            return Err(DecodeError::new("/data/categories", "a framework needs at least one category"));
+            return Err(DecodeError::new(
+                "/data/categories",
+                "a framework needs at least one category",
+            ));
         }
         if self.competencies.is_empty() {
-            return Err(DecodeError::new("/data/competencies", "a framework needs at least one competency"));
+            return Err(DecodeError::new(
+                "/data/competencies",
+                "a framework needs at least one competency",
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.competencies.iter().enumerate() {
@@ -184,7 +191,10 @@ impl Framework {
             if !self.categories.iter().any(|k| k.id == c.category) {
                 return Err(DecodeError::new(
                     format!("/data/competencies/{i}/category"),
-                    format!("category {:?} is not one of the framework's categories", c.category),
+                    format!(
+                        "category {:?} is not one of the framework's categories",
+                        c.category
+                    ),
                 ));
             }
         }

@@ -18,4 +18,6 @@ pub use event::{
     PositionDefined, Potential, PotentialRated, Readiness, Requirement, RoleProfileDefined,
     SuccessionNominated, SuccessionWithdrawn, TrainingCompleted, TrainingMode,
 };
-pub use framework::{Category, Competency, Framework, FrameworkValue, ProficiencyScale, ScaleLevel};
+pub use framework::{
+    Category, Competency, Framework, FrameworkValue, ProficiencyScale, ScaleLevel,
+};

@@ -220,21 +220,25 @@ impl Timeline {
             .plans
             .iter()
             .flat_map(|(pos, candidates)| {
-                candidates.iter().filter_map(move |(cand, h)| match h.at(as_of) {
-                    Some(d) => match d.value {
-                        PlanChange::Nominated(r) => Some(Nomination {
-                            position_id: pos.clone(),
-                            candidate_id: cand.clone(),
-                            readiness: r,
-                            since: d.at,
-                        }),
-                        PlanChange::Withdrawn => None,
-                    },
-                    None => None,
-                })
+                candidates
+                    .iter()
+                    .filter_map(move |(cand, h)| match h.at(as_of) {
+                        Some(d) => match d.value {
+                            PlanChange::Nominated(r) => Some(Nomination {
+                                position_id: pos.clone(),
+                                candidate_id: cand.clone(),
+                                readiness: r,
+                                since: d.at,
+                            }),
+                            PlanChange::Withdrawn => None,
+                        },
+                        None => None,
+                    })
             })
             .collect();
-        nominations.sort_by(|a, b| (&a.position_id, &a.candidate_id).cmp(&(&b.position_id, &b.candidate_id)));
+        nominations.sort_by(|a, b| {
+            (&a.position_id, &a.candidate_id).cmp(&(&b.position_id, &b.candidate_id))
+        });
 
         Snapshot {
             as_of,

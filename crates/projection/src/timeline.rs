@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use cadre_model::{
-    AssessmentRecorded, EmployeeLeft, Event, EventData, Framework, OrgUnitDefined,
-    PositionDefined, Potential, Readiness, RoleProfileDefined, TrainingCompleted,
+    AssessmentRecorded, EmployeeLeft, Event, EventData, Framework, OrgUnitDefined, PositionDefined,
+    Potential, Readiness, RoleProfileDefined, TrainingCompleted,
 };
 use chrono::{DateTime, Utc};
 
@@ -109,23 +109,37 @@ impl Timeline {
         self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
         let subject = event.subject.clone();
         match &event.data {
-            EventData::FrameworkPublished(f) => self
-                .frameworks
-                .entry(subject)
-                .or_default()
-                .insert(at, seq, Arc::new(f.clone())),
+            EventData::FrameworkPublished(f) => {
+                self.frameworks
+                    .entry(subject)
+                    .or_default()
+                    .insert(at, seq, Arc::new(f.clone()))
+            }
             EventData::OrgUnitDefined(u) => {
-                self.units.entry(subject).or_default().insert(at, seq, u.clone())
+                self.units
+                    .entry(subject)
+                    .or_default()
+                    .insert(at, seq, u.clone())
             }
             EventData::RoleProfileDefined(r) => {
-                self.roles.entry(subject).or_default().insert(at, seq, r.clone())
+                self.roles
+                    .entry(subject)
+                    .or_default()
+                    .insert(at, seq, r.clone())
             }
             EventData::PositionDefined(p) => {
-                self.positions.entry(subject).or_default().insert(at, seq, p.clone())
+                self.positions
+                    .entry(subject)
+                    .or_default()
+                    .insert(at, seq, p.clone())
             }
-            EventData::EmployeeHired(h) => self.employee(subject).hired.insert(at, seq, h.name.clone()),
+            EventData::EmployeeHired(h) => {
+                self.employee(subject).hired.insert(at, seq, h.name.clone())
+            }
             EventData::EmployeeAssigned(a) => {
-                self.employee(subject).assigned.insert(at, seq, a.position_id.clone())
+                self.employee(subject)
+                    .assigned
+                    .insert(at, seq, a.position_id.clone())
             }
             EventData::EmployeeLeft(l) => self.employee(subject).left.insert(at, seq, l.clone()),
             EventData::AssessmentRecorded(a) => self
@@ -148,8 +162,14 @@ impl Timeline {
                         .insert(at, seq, (course_id.clone(), c.target_level));
                 }
             }
-            EventData::PerformanceRated(p) => self.employee(subject).performance.insert(at, seq, p.rating),
-            EventData::PotentialRated(p) => self.employee(subject).potential.insert(at, seq, p.potential),
+            EventData::PerformanceRated(p) => {
+                self.employee(subject).performance.insert(at, seq, p.rating)
+            }
+            EventData::PotentialRated(p) => {
+                self.employee(subject)
+                    .potential
+                    .insert(at, seq, p.potential)
+            }
             EventData::SuccessionNominated(n) => self
                 .plans
                 .entry(subject)

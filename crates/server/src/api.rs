@@ -120,14 +120,13 @@ pub(crate) fn parse_as_of(s: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
         return Ok(Utc::now());
     };
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d
-            .and_hms_opt(23, 59, 59)
-            .expect("valid time")
-            .and_utc());
+        return Ok(d.and_hms_opt(23, 59, 59).expect("valid time").and_utc());
     }
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| ApiError::BadRequest(format!("as_of {s:?} is neither YYYY-MM-DD nor RFC 3339")))
+        .map_err(|_| {
+            ApiError::BadRequest(format!("as_of {s:?} is neither YYYY-MM-DD nor RFC 3339"))
+        })
 }
 
 /// Runs an analytics closure over a snapshot on the blocking pool.
@@ -157,7 +156,10 @@ async fn gaps_by_unit(
     Query(q): Query<GapQuery>,
 ) -> Result<Json<Value>, ApiError> {
     analyse(s, q.as_of, |snap, g| {
-        Ok(table_json(&snap.as_of.to_rfc3339(), Table::from_frame(&g.by_unit()?)))
+        Ok(table_json(
+            &snap.as_of.to_rfc3339(),
+            Table::from_frame(&g.by_unit()?),
+        ))
     })
     .await
 }

@@ -71,8 +71,10 @@ impl Service {
             }
             self.metrics.set_applied(t.applied());
         }
-        self.metrics.record_batch(channel, &batch, started.elapsed());
-        self.metrics.set_store(ingestor.log().len(), ingestor.dead_letters());
+        self.metrics
+            .record_batch(channel, &batch, started.elapsed());
+        self.metrics
+            .set_store(ingestor.log().len(), ingestor.dead_letters());
         Ok(batch)
     }
 

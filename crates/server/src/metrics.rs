@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use cadre_ingest::{Batch, Outcome};
-use prometheus::{Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 /// The metrics cadre exports.
 #[derive(Clone)]
@@ -28,7 +30,10 @@ impl Metrics {
     pub fn new() -> Metrics {
         let registry = Registry::new();
         let events = IntCounterVec::new(
-            Opts::new("cadre_events_total", "Events received, by channel and outcome"),
+            Opts::new(
+                "cadre_events_total",
+                "Events received, by channel and outcome",
+            ),
             &["channel", "outcome"],
         )
         .expect("valid metric");
@@ -48,11 +53,18 @@ impl Metrics {
             .buckets(vec![0.001, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0]),
         )
         .expect("valid metric");
-        let log_events = IntGauge::new("cadre_log_events", "Events stored in the event log").expect("valid metric");
-        let dead_letters = IntGauge::new("cadre_dead_letters", "Rejected items kept in the dead-letter store")
+        let log_events = IntGauge::new("cadre_log_events", "Events stored in the event log")
             .expect("valid metric");
-        let applied = IntGauge::new("cadre_projection_events_applied", "Events folded into the projection")
-            .expect("valid metric");
+        let dead_letters = IntGauge::new(
+            "cadre_dead_letters",
+            "Rejected items kept in the dead-letter store",
+        )
+        .expect("valid metric");
+        let applied = IntGauge::new(
+            "cadre_projection_events_applied",
+            "Events folded into the projection",
+        )
+        .expect("valid metric");
         for c in [
             Box::new(events.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(batch_seconds.clone()),

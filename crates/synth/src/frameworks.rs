@@ -22,10 +22,20 @@ mod tests {
     #[test]
     fn cambridge_has_every_staff_and_manager_competency() {
         let f = Framework::from_json(CAMBRIDGE).expect("parses");
-        let staff = f.competencies.iter().filter(|c| c.category == "staff").count();
-        let managers = f.competencies.iter().filter(|c| c.category == "manager").count();
+        let staff = f
+            .competencies
+            .iter()
+            .filter(|c| c.category == "staff")
+            .count();
+        let managers = f
+            .competencies
+            .iter()
+            .filter(|c| c.category == "manager")
+            .count();
         assert_eq!((staff, managers), (5, 8));
-        let change = f.competency("ccc.manager.managing-change").expect("managing change");
+        let change = f
+            .competency("ccc.manager.managing-change")
+            .expect("managing change");
         assert_eq!(change.indicators.len(), 3);
         assert!(f.competencies.iter().all(|c| !c.indicators.is_empty()));
         let indicators: usize = f.competencies.iter().map(|c| c.indicators.len()).sum();
@@ -39,12 +49,23 @@ mod tests {
         let cats: Vec<&str> = f.categories.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(cats, ["core", "leadership", "managerial", "technical"]);
         for c in &cats {
-            assert!(f.competencies.iter().any(|k| k.category == *c), "{c} is empty");
+            assert!(
+                f.competencies.iter().any(|k| k.category == *c),
+                "{c} is empty"
+            );
         }
         let values: Vec<&str> = f.values.iter().map(|v| v.id.as_str()).collect();
         assert_eq!(
             values,
-            ["responsible", "accountable", "adaptive", "innovative", "creative", "self-directed", "self-motivated"]
+            [
+                "responsible",
+                "accountable",
+                "adaptive",
+                "innovative",
+                "creative",
+                "self-directed",
+                "self-motivated"
+            ]
         );
     }
 }

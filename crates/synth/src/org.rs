@@ -54,8 +54,14 @@ fn ids_in(f: &Framework, category: &str) -> Vec<String> {
         .collect()
 }
 
-fn reqs(ids: &[String], level: impl Fn(&str) -> u8, weight: impl Fn(&str) -> f64) -> Vec<(String, u8, f64)> {
-    ids.iter().map(|c| (c.clone(), level(c), weight(c))).collect()
+fn reqs(
+    ids: &[String],
+    level: impl Fn(&str) -> u8,
+    weight: impl Fn(&str) -> f64,
+) -> Vec<(String, u8, f64)> {
+    ids.iter()
+        .map(|c| (c.clone(), level(c), weight(c)))
+        .collect()
 }
 
 fn roles(cam: &Framework, ken: &Framework) -> Vec<Role> {
@@ -93,7 +99,13 @@ fn roles(cam: &Framework, ken: &Framework) -> Vec<Role> {
             framework: "cambridge-city-council",
             requirements: reqs(
                 &staff,
-                |c| if c.ends_with("customer-focus") || c.ends_with("managing-resources") { 4 } else { 3 },
+                |c| {
+                    if c.ends_with("customer-focus") || c.ends_with("managing-resources") {
+                        4
+                    } else {
+                        3
+                    }
+                },
                 heavy(&["ccc.staff.managing-resources"]),
             ),
         },
@@ -107,13 +119,21 @@ fn roles(cam: &Framework, ken: &Framework) -> Vec<Role> {
             id: "role.team-manager",
             name: "Team Manager",
             framework: "cambridge-city-council",
-            requirements: reqs(&manager, |_| 3, heavy(&["ccc.manager.managing-and-developing-people-and-teams"])),
+            requirements: reqs(
+                &manager,
+                |_| 3,
+                heavy(&["ccc.manager.managing-and-developing-people-and-teams"]),
+            ),
         },
         Role {
             id: "role.head-of-service",
             name: "Head of Service",
             framework: "cambridge-city-council",
-            requirements: reqs(&manager, |_| 4, heavy(&["ccc.manager.corporate-and-strategic-focus"])),
+            requirements: reqs(
+                &manager,
+                |_| 4,
+                heavy(&["ccc.manager.corporate-and-strategic-focus"]),
+            ),
         },
         Role {
             id: "role.director",
@@ -143,11 +163,7 @@ fn between(em: &mut Emitter<'_>, from: DateTime<Utc>, to: DateTime<Utc>) -> Date
 }
 
 pub(crate) fn build(cfg: &SynthConfig, em: &mut Emitter<'_>) {
-    let end = cfg
-        .end
-        .and_hms_opt(17, 0, 0)
-        .expect("valid time")
-        .and_utc();
+    let end = cfg.end.and_hms_opt(17, 0, 0).expect("valid time").and_utc();
     let start = end - Duration::days(365);
     let setup = start - Duration::days(400);
 
@@ -183,23 +199,35 @@ pub(crate) fn build(cfg: &SynthConfig, em: &mut Emitter<'_>) {
     let depts = (teams / 6).clamp(1, DEPARTMENTS.len());
     let sections_per = (teams / depts).clamp(1, SECTIONS.len());
     let unit = |em: &mut Emitter<'_>, id: &str, name: String, parent: Option<String>| {
-        em.emit(setup, id, EventData::OrgUnitDefined(OrgUnitDefined { name, parent_id: parent }))
+        em.emit(
+            setup,
+            id,
+            EventData::OrgUnitDefined(OrgUnitDefined {
+                name,
+                parent_id: parent,
+            }),
+        )
     };
     unit(em, "org", "Demo County Council".to_string(), None);
     let mut positions: Vec<Position> = Vec::new();
     let mut team_units: Vec<(String, usize)> = Vec::new();
-    for d in 0..depts {
+    for (d, dept_name) in DEPARTMENTS.iter().enumerate().take(depts) {
         let did = format!("u{:02}", d + 1);
-        unit(em, &did, DEPARTMENTS[d].to_string(), Some("org".into()));
+        unit(em, &did, dept_name.to_string(), Some("org".into()));
         positions.push(Position {
             id: format!("pos-{did}-director"),
             role: DIRECTOR,
             dept: d,
             critical: true,
         });
-        for s in 0..sections_per {
+        for (s, section) in SECTIONS.iter().enumerate().take(sections_per) {
             let sid = format!("{did}-s{}", s + 1);
-            unit(em, &sid, format!("{} {}", DEPARTMENTS[d], SECTIONS[s]), Some(did.clone()));
+            unit(
+                em,
+                &sid,
+                format!("{dept_name} {section}"),
+                Some(did.clone()),
+            );
             positions.push(Position {
                 id: format!("pos-{sid}-head"),
                 role: HEAD,
@@ -379,7 +407,11 @@ fn life(
         offsets.push(offset);
         let ability = (i32::from(*required) + offset).clamp(0, 5);
         let noisy = |em: &mut Emitter<'_>, bias: i32| {
-            let n = if em.rng().random_bool(0.3) { *[-1, 1].choose(em.rng()).expect("two") } else { 0 };
+            let n = if em.rng().random_bool(0.3) {
+                *[-1, 1].choose(em.rng()).expect("two")
+            } else {
+                0
+            };
             (ability + n + bias).clamp(0, 5) as u8
         };
         // an older assessment, before the year, sometimes beyond the window
@@ -392,13 +424,25 @@ fn life(
             (AssessorType::SelfAssessed, 0.7, 1),
             (AssessorType::Manager, 0.8, 0),
             (AssessorType::Peer, 0.15, 0),
-            (AssessorType::Panel, if pos.critical { 0.3 } else { 0.03 }, 0),
+            (
+                AssessorType::Panel,
+                if pos.critical { 0.3 } else { 0.03 },
+                0,
+            ),
         ] {
             if em.rng().random_bool(p) {
                 let at = between(em, from.max(hired), end);
                 let bias = if em.rng().random_bool(0.5) { bias } else { 0 };
                 let level = noisy(em, bias);
-                assess(em, id, comp, level, t, &format!("{}-of-{id}", t.as_str()), at);
+                assess(
+                    em,
+                    id,
+                    comp,
+                    level,
+                    t,
+                    &format!("{}-of-{id}", t.as_str()),
+                    at,
+                );
             }
         }
     }
@@ -454,10 +498,19 @@ fn life(
             }),
         );
         if em.rng().random_bool(0.4) {
-            let potential = *[Potential::Low, Potential::Medium, Potential::Medium, Potential::High]
-                .choose(em.rng())
-                .expect("potentials");
-            em.emit(rated_at, id, EventData::PotentialRated(PotentialRated { potential }));
+            let potential = *[
+                Potential::Low,
+                Potential::Medium,
+                Potential::Medium,
+                Potential::High,
+            ]
+            .choose(em.rng())
+            .expect("potentials");
+            em.emit(
+                rated_at,
+                id,
+                EventData::PotentialRated(PotentialRated { potential }),
+            );
         }
     }
 
@@ -499,7 +552,11 @@ fn assess(
     assessor: &str,
     at: DateTime<Utc>,
 ) {
-    let assessor_id = if t == AssessorType::SelfAssessed { id.to_string() } else { assessor.to_string() };
+    let assessor_id = if t == AssessorType::SelfAssessed {
+        id.to_string()
+    } else {
+        assessor.to_string()
+    };
     em.emit(
         at,
         id,
@@ -535,7 +592,9 @@ mod tests {
         generate(&cfg(50), &mut |e| b.push(e.to_json()));
         assert_eq!(a, b);
         let mut c = Vec::new();
-        generate(&SynthConfig { seed: 8, ..cfg(50) }, &mut |e| c.push(e.to_json()));
+        generate(&SynthConfig { seed: 8, ..cfg(50) }, &mut |e| {
+            c.push(e.to_json())
+        });
         assert_ne!(a, c);
     }
 
@@ -551,7 +610,10 @@ mod tests {
                 hires += 1;
             }
         });
-        assert!(hires >= 300, "at least the initial headcount is hired, got {hires}");
+        assert!(
+            hires >= 300,
+            "at least the initial headcount is hired, got {hires}"
+        );
         assert!(hires < 330, "replacements stay a few percent, got {hires}");
     }
 
