@@ -127,6 +127,29 @@ fn dashboard_renders_the_heatmap_and_drills_down() {
     .expect("cell on page");
     assert!((shown - c["mean_gap"].as_f64().unwrap()).abs() < 1e-9);
 
+    // the roll-up endpoints agree with what the dashboard's scope table shows
+    let comps = server.get_json(&format!("/v1/gaps/competencies?org_unit={dept}"));
+    assert_eq!(comps["rows"], api["competencies"]);
+    let cats = server.get_json(&format!("/v1/gaps/categories?org_unit={dept}"));
+    assert_eq!(cats["rows"], api["categories"]);
+    let (code, _) = server.request("GET", "/v1/gaps/competencies?org_unit=nowhere", &[], b"");
+    assert_eq!(code, 404, "an unknown unit is not an empty result");
+    let (code, _) = server.request("GET", "/v1/gaps/units?as_of=yesterday", &[], b"");
+    assert_eq!(code, 400, "a bad date is refused");
+    // as of a date before the generated year, fewer people were assessed
+    let past = server.get_json("/v1/gaps/units?as_of=2025-01-31");
+    let now = server.get_json("/v1/gaps/units");
+    let org = |v: &Value| {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["unit_id"] == "org")
+            .unwrap()
+            .clone()
+    };
+    assert!(org(&past)["assessed_pairs"].as_u64() < org(&now)["assessed_pairs"].as_u64());
+
     // a picture for people to look at
     let shot = artifacts().join("dashboard.png");
     chromium(

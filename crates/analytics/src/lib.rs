@@ -1,4 +1,4 @@
-//! Skills-gap analytics over a projected [`Snapshot`], computed with polars.
+//! Skills-gap analytics over a projected [`cadre_projection::Snapshot`], computed with polars.
 //!
 //! [`GapAnalysis::new`] turns a snapshot into three frames: `pairs` (one row
 //! per active employee and required competency of their role, with required
@@ -17,6 +17,7 @@ mod gaps;
 mod table;
 
 pub use gaps::GapAnalysis;
+pub use polars::prelude::DataFrame;
 pub use table::Table;
 
 /// Errors from analytics.

@@ -164,26 +164,34 @@ async fn gaps_by_unit(
     .await
 }
 
+/// A roll-up within an optional `org_unit` subtree.
+async fn scoped_rollup(
+    s: Arc<Service>,
+    q: GapQuery,
+    rollup: fn(
+        &GapAnalysis,
+        Option<&str>,
+    ) -> Result<cadre_analytics::DataFrame, cadre_analytics::AnalyticsError>,
+) -> Result<Json<Value>, ApiError> {
+    analyse(s, q.as_of, move |snap, g| {
+        let t = Table::from_frame(&rollup(g, q.org_unit.as_deref())?);
+        Ok(table_json(&snap.as_of.to_rfc3339(), t))
+    })
+    .await
+}
+
 async fn gaps_by_competency(
     State(s): State<Arc<Service>>,
     Query(q): Query<GapQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    analyse(s, q.as_of, move |snap, g| {
-        let t = Table::from_frame(&g.by_competency(q.org_unit.as_deref())?);
-        Ok(table_json(&snap.as_of.to_rfc3339(), t))
-    })
-    .await
+    scoped_rollup(s, q, GapAnalysis::by_competency).await
 }
 
 async fn gaps_by_category(
     State(s): State<Arc<Service>>,
     Query(q): Query<GapQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    analyse(s, q.as_of, move |snap, g| {
-        let t = Table::from_frame(&g.by_category(q.org_unit.as_deref())?);
-        Ok(table_json(&snap.as_of.to_rfc3339(), t))
-    })
-    .await
+    scoped_rollup(s, q, GapAnalysis::by_category).await
 }
 
 /// The heatmap under a unit: its children as rows, competencies as columns,
