@@ -115,14 +115,7 @@ fn import(
             .progress_chars("=> "),
         );
         bar.set_message(path.display().to_string());
-        let mut done = ImportSummary::default();
-        let s = import_file(ingestor, path, batch_size, |bytes, batch| {
-            let (a, d, r) = batch.counts();
-            done.accepted += a as u64;
-            done.duplicate += d as u64;
-            done.rejected += r as u64;
-            bar.set_position(bytes);
-        })
+        let s = import_file(ingestor, path, batch_size, |bytes, _| bar.set_position(bytes))
         .with_context(|| format!("import of {} stopped; what was reported before is stored, run the same command again to finish", path.display()))?;
         bar.finish_and_clear();
         eprintln!(

@@ -257,31 +257,39 @@ impl Log {
     {
         let mut out = Vec::new();
         let mut buf = Vec::new();
-        let mut fresh = Vec::new();
+        // ids in `buf`, not yet durable; they join `self.ids` once synced
+        let mut pending: Vec<Uuid> = Vec::new();
+        let mut seen = HashSet::new();
         for (id, payload) in records {
             if payload.len() > MAX_RECORD_LEN {
                 return Err(LogError::TooLarge(payload.len()));
             }
-            if self.ids.contains(&id) || fresh.contains(&id) {
+            if self.ids.contains(&id) || !seen.insert(id) {
                 out.push(Appended::Duplicate);
                 continue;
             }
             if self.active_len + buf.len() as u64 >= self.options.segment_bytes && !buf.is_empty() {
-                self.write_and_sync(&buf)?;
-                buf.clear();
+                self.flush(&mut buf, &mut pending)?;
             }
             if self.active_len >= self.options.segment_bytes {
                 self.roll()?;
             }
             encode(&mut buf, id, payload);
-            out.push(Appended::Stored(self.ids.len() as u64 + fresh.len() as u64));
-            fresh.push(id);
+            out.push(Appended::Stored((self.ids.len() + pending.len()) as u64));
+            pending.push(id);
         }
         if !buf.is_empty() {
-            self.write_and_sync(&buf)?;
+            self.flush(&mut buf, &mut pending)?;
         }
-        self.ids.extend(fresh);
         Ok(out)
+    }
+
+    /// Writes and syncs `buf`; only then are its ids known as stored.
+    fn flush(&mut self, buf: &mut Vec<u8>, pending: &mut Vec<Uuid>) -> Result<(), LogError> {
+        self.write_and_sync(buf)?;
+        self.ids.extend(pending.drain(..));
+        buf.clear();
+        Ok(())
     }
 
     fn write_and_sync(&mut self, buf: &[u8]) -> Result<(), LogError> {

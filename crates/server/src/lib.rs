@@ -63,7 +63,24 @@ impl Service {
     pub fn ingest(&self, channel: &str, items: Vec<Item>) -> Result<Batch, IngestError> {
         let started = std::time::Instant::now();
         let mut ingestor = self.ingestor.lock().unwrap_or_else(|p| p.into_inner());
-        let batch = ingestor.ingest(channel, items)?;
+        let batch = match ingestor.ingest(channel, items) {
+            Ok(b) => b,
+            Err(e) => {
+                // part of the batch may have become durable before the failure:
+                // fold the log afresh so the projection never drifts from it
+                let mut t = Timeline::new();
+                match ingestor.replay(|seq, ev| t.apply(seq, &ev)) {
+                    Ok(()) => {
+                        self.metrics.set_applied(t.applied());
+                        *self.timeline.write().unwrap_or_else(|p| p.into_inner()) = t;
+                    }
+                    Err(r) => {
+                        tracing::error!(error = %r, "cannot refold the log after a failed append")
+                    }
+                }
+                return Err(e);
+            }
+        };
         {
             let mut t = self.timeline.write().unwrap_or_else(|p| p.into_inner());
             for (seq, e) in &batch.stored {
