@@ -1,23 +1,38 @@
 //! Snapshot to frames: the flat tables every roll-up starts from.
 
-use cadre_projection::Snapshot;
+use cadre_projection::{EffectiveLevel, Snapshot};
+use chrono::Duration;
 use polars::prelude::*;
 
+use crate::AnalyticsConfig;
+
+/// Columns of the pairs frame, built row by row.
+#[derive(Default)]
+struct PairColumns<'a> {
+    employee: Vec<&'a str>,
+    unit: Vec<&'a str>,
+    role: Vec<&'a str>,
+    competency: Vec<&'a str>,
+    category: Vec<&'a str>,
+    category_name: Vec<&'a str>,
+    required: Vec<f64>,
+    weight: Vec<f64>,
+    effective: Vec<Option<f64>>,
+    assessed: Vec<bool>,
+    provisional: Vec<bool>,
+    gap: Vec<Option<f64>>,
+    weighted_gap: Vec<Option<f64>>,
+    meets: Vec<Option<bool>>,
+    stale: Vec<Option<bool>>,
+    self_only: Vec<bool>,
+    fit_shortfall: Vec<f64>,
+    fit_weight: Vec<f64>,
+}
+
 /// One row per (active employee, required competency of their role).
-pub(crate) fn pairs(s: &Snapshot) -> PolarsResult<DataFrame> {
-    let mut employee = Vec::new();
-    let mut unit = Vec::new();
-    let mut role = Vec::new();
-    let mut competency = Vec::new();
-    let mut category = Vec::new();
-    let mut category_name = Vec::new();
-    let mut required = Vec::new();
-    let mut weight = Vec::new();
-    let mut effective: Vec<Option<f64>> = Vec::new();
-    let mut assessed = Vec::new();
-    let mut provisional = Vec::new();
-    let mut gap: Vec<Option<f64>> = Vec::new();
-    let mut meets: Vec<Option<bool>> = Vec::new();
+pub(crate) fn pairs(s: &Snapshot, cfg: &AnalyticsConfig) -> PolarsResult<DataFrame> {
+    let stale_before = s.as_of - Duration::days(cfg.stale_days);
+    let mut c = PairColumns::default();
     for e in s.active_employees() {
         let (Some(role_id), Some(unit_id)) = (&e.role_id, &e.org_unit_id) else {
             continue;
@@ -26,48 +41,84 @@ pub(crate) fn pairs(s: &Snapshot) -> PolarsResult<DataFrame> {
             continue;
         };
         for q in &profile.requirements {
-            let level = e.levels.get(&q.competency_id);
+            let level: Option<&EffectiveLevel> = e.levels.get(&q.competency_id);
             let req = f64::from(q.level);
-            employee.push(e.id.as_str());
-            unit.push(unit_id.as_str());
-            role.push(role_id.as_str());
-            competency.push(q.competency_id.as_str());
             let info = s.competencies.get(&q.competency_id);
-            category.push(info.map_or("unknown", |c| c.category.as_str()));
-            category_name.push(info.map_or("Unknown", |c| c.category_name.as_str()));
-            required.push(req);
-            weight.push(q.weight);
-            effective.push(level.map(|l| l.level));
-            assessed.push(level.is_some_and(|l| l.assessed()));
-            provisional.push(level.is_some_and(|l| l.provisional()));
-            gap.push(level.map(|l| (req - l.level).max(0.0)));
-            meets.push(level.map(|l| l.level >= req));
+            let gap = level.map(|l| (req - l.level).max(0.0));
+            // for role fit an unassessed competency counts as level 0
+            let fit_gap = (req - level.map_or(0.0, |l| l.level)).max(0.0);
+            c.employee.push(&e.id);
+            c.unit.push(unit_id);
+            c.role.push(role_id);
+            c.competency.push(&q.competency_id);
+            c.category
+                .push(info.map_or("unknown", |c| c.category.as_str()));
+            c.category_name
+                .push(info.map_or("Unknown", |c| c.category_name.as_str()));
+            c.required.push(req);
+            c.weight.push(q.weight);
+            c.effective.push(level.map(|l| l.level));
+            c.assessed.push(level.is_some_and(|l| l.assessed()));
+            c.provisional.push(level.is_some_and(|l| l.provisional()));
+            c.gap.push(gap);
+            c.weighted_gap.push(gap.map(|g| g * q.weight));
+            c.meets.push(level.map(|l| l.level >= req));
+            c.stale.push(
+                e.last_assessed
+                    .get(&q.competency_id)
+                    .map(|at| *at < stale_before),
+            );
+            c.self_only
+                .push(level.is_some_and(|l| l.assessed() && l.self_only));
+            c.fit_shortfall.push(q.weight * fit_gap.min(req));
+            c.fit_weight.push(q.weight * req);
         }
     }
     df!(
-        "employee_id" => employee,
-        "org_unit_id" => unit,
-        "role_id" => role,
-        "competency_id" => competency,
-        "category" => category,
-        "category_name" => category_name,
-        "required" => required,
-        "weight" => weight,
-        "effective" => effective,
-        "assessed" => assessed,
-        "provisional" => provisional,
-        "gap" => gap,
-        "meets" => meets,
+        "employee_id" => c.employee,
+        "org_unit_id" => c.unit,
+        "role_id" => c.role,
+        "competency_id" => c.competency,
+        "category" => c.category,
+        "category_name" => c.category_name,
+        "required" => c.required,
+        "weight" => c.weight,
+        "effective" => c.effective,
+        "assessed" => c.assessed,
+        "provisional" => c.provisional,
+        "gap" => c.gap,
+        "weighted_gap" => c.weighted_gap,
+        "meets" => c.meets,
+        "stale" => c.stale,
+        "self_only" => c.self_only,
+        "fit_shortfall" => c.fit_shortfall,
+        "fit_weight" => c.fit_weight,
     )
 }
 
 /// One row per active employee with a position.
 pub(crate) fn people(s: &Snapshot) -> PolarsResult<DataFrame> {
-    let (ids, units): (Vec<&str>, Vec<&str>) = s
+    let e: Vec<_> = s
         .active_employees()
-        .filter_map(|e| e.org_unit_id.as_deref().map(|u| (e.id.as_str(), u)))
-        .unzip();
-    df!("employee_id" => ids, "org_unit_id" => units)
+        .filter(|e| e.org_unit_id.is_some())
+        .collect();
+    df!(
+        "employee_id" => e.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        "name" => e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        "org_unit_id" => e.iter().map(|e| e.org_unit_id.as_deref()).collect::<Vec<_>>(),
+        "position_id" => e.iter().map(|e| e.position_id.as_deref()).collect::<Vec<_>>(),
+        "role_id" => e.iter().map(|e| e.role_id.as_deref()).collect::<Vec<_>>(),
+        "performance" => e.iter().map(|e| e.performance.map(u32::from)).collect::<Vec<_>>(),
+        "potential" => e.iter().map(|e| e.potential.map(potential_name)).collect::<Vec<_>>(),
+    )
+}
+
+pub(crate) fn potential_name(p: cadre_model::Potential) -> &'static str {
+    match p {
+        cadre_model::Potential::Low => "low",
+        cadre_model::Potential::Medium => "medium",
+        cadre_model::Potential::High => "high",
+    }
 }
 
 /// Every (unit, ancestor) pair, a unit being its own ancestor.
@@ -85,10 +136,12 @@ pub(crate) fn ancestry(s: &Snapshot) -> PolarsResult<DataFrame> {
 
 /// Units with names and parents.
 pub(crate) fn units(s: &Snapshot) -> PolarsResult<DataFrame> {
-    let ids: Vec<&str> = s.units.keys().map(String::as_str).collect();
-    let names: Vec<&str> = s.units.values().map(|u| u.name.as_str()).collect();
-    let parents: Vec<Option<&str>> = s.units.values().map(|u| u.parent_id.as_deref()).collect();
-    df!("unit_id" => ids, "unit_name" => names, "parent_id" => parents)
+    let u: Vec<_> = s.units.values().collect();
+    df!(
+        "unit_id" => u.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        "unit_name" => u.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
+        "parent_id" => u.iter().map(|u| u.parent_id.as_deref()).collect::<Vec<_>>(),
+    )
 }
 
 /// Competencies with names and categories.
@@ -100,5 +153,77 @@ pub(crate) fn competencies(s: &Snapshot) -> PolarsResult<DataFrame> {
         "category" => c.iter().map(|c| c.category.as_str()).collect::<Vec<_>>(),
         "category_name" => c.iter().map(|c| c.category_name.as_str()).collect::<Vec<_>>(),
         "framework_id" => c.iter().map(|c| c.framework_id.as_str()).collect::<Vec<_>>(),
+    )
+}
+
+/// Role profiles with names.
+pub(crate) fn roles(s: &Snapshot) -> PolarsResult<DataFrame> {
+    df!(
+        "role_id" => s.roles.keys().map(String::as_str).collect::<Vec<_>>(),
+        "role_name" => s.roles.values().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+    )
+}
+
+/// Every requirement of every role: role_id, competency_id, required, weight.
+pub(crate) fn requirements(s: &Snapshot) -> PolarsResult<DataFrame> {
+    let mut role = Vec::new();
+    let mut comp = Vec::new();
+    let mut req = Vec::new();
+    let mut weight = Vec::new();
+    for (id, r) in &s.roles {
+        for q in &r.requirements {
+            role.push(id.as_str());
+            comp.push(q.competency_id.as_str());
+            req.push(f64::from(q.level));
+            weight.push(q.weight);
+        }
+    }
+    df!("role_id" => role, "competency_id" => comp, "required" => req, "weight" => weight)
+}
+
+/// Every effective level of every active employee: employee_id, competency_id, effective.
+pub(crate) fn levels(s: &Snapshot) -> PolarsResult<DataFrame> {
+    let mut emp = Vec::new();
+    let mut comp = Vec::new();
+    let mut level = Vec::new();
+    for e in s.active_employees() {
+        for (c, l) in &e.levels {
+            emp.push(e.id.as_str());
+            comp.push(c.as_str());
+            level.push(l.level);
+        }
+    }
+    df!("employee_id" => emp, "competency_id" => comp, "effective" => level)
+}
+
+/// One row per (employee, training, competency developed), with the assessed
+/// level before and after and the change between them.
+pub(crate) fn trainings(s: &Snapshot) -> PolarsResult<DataFrame> {
+    let mut emp = Vec::new();
+    let mut course = Vec::new();
+    let mut title = Vec::new();
+    let mut comp = Vec::new();
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    let mut change = Vec::new();
+    for e in &s.employees {
+        for t in &e.trainings {
+            emp.push(e.id.as_str());
+            course.push(t.course_id.as_str());
+            title.push(s.courses.get(&t.course_id).map(String::as_str));
+            comp.push(t.competency_id.as_str());
+            before.push(t.level_before);
+            after.push(t.level_after);
+            change.push(t.level_before.zip(t.level_after).map(|(b, a)| a - b));
+        }
+    }
+    df!(
+        "employee_id" => emp,
+        "course_id" => course,
+        "course_title" => title,
+        "competency_id" => comp,
+        "level_before" => before,
+        "level_after" => after,
+        "change" => change,
     )
 }

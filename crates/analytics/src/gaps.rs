@@ -1,20 +1,23 @@
-//! Skills gaps and their roll-ups by org unit, competency and category.
+//! Skills gaps, role fit and their roll-ups by org unit, competency, category and role.
+
+use std::collections::BTreeSet;
 
 use cadre_projection::Snapshot;
 use polars::prelude::*;
 
-use crate::frames;
-use crate::AnalyticsError;
+use crate::{frames, AnalyticsConfig, AnalyticsError};
 
-/// Gap analytics over one snapshot.
+/// Analytics over one snapshot.
 #[derive(Debug, Clone)]
-pub struct GapAnalysis {
-    pairs: DataFrame,
-    people: DataFrame,
-    ancestry: DataFrame,
-    units: DataFrame,
-    unit_ids: std::collections::BTreeSet<String>,
-    competencies: DataFrame,
+pub struct Analysis {
+    pub(crate) config: AnalyticsConfig,
+    pub(crate) pairs: DataFrame,
+    pub(crate) people: DataFrame,
+    pub(crate) ancestry: DataFrame,
+    pub(crate) units: DataFrame,
+    pub(crate) unit_ids: BTreeSet<String>,
+    pub(crate) competencies: DataFrame,
+    pub(crate) roles: DataFrame,
 }
 
 /// Aggregations over a group of (employee, required competency) pairs.
@@ -38,7 +41,21 @@ fn pair_metrics() -> Vec<Expr> {
             .cast(DataType::UInt32)
             .sum()
             .alias("meeting_pairs"),
+        col("stale")
+            .is_not_null()
+            .cast(DataType::UInt32)
+            .sum()
+            .alias("ever_assessed_pairs"),
+        col("stale")
+            .cast(DataType::UInt32)
+            .sum()
+            .alias("stale_pairs"),
+        col("self_only")
+            .cast(DataType::UInt32)
+            .sum()
+            .alias("self_only_pairs"),
         col("gap").mean().alias("mean_gap"),
+        col("weighted_gap").sum().alias("total_weighted_gap"),
     ]
 }
 
@@ -54,28 +71,70 @@ fn with_ratios(lf: LazyFrame) -> LazyFrame {
     lf.with_columns([
         ratio("assessed_pairs", "required_pairs", "coverage"),
         ratio("meeting_pairs", "levelled_pairs", "meeting_share"),
+        ratio("stale_pairs", "ever_assessed_pairs", "staleness"),
     ])
 }
 
-const COUNTS: [&str; 5] = [
+const COUNTS: [&str; 8] = [
     "people_with_requirements",
     "required_pairs",
     "assessed_pairs",
     "levelled_pairs",
     "meeting_pairs",
+    "ever_assessed_pairs",
+    "stale_pairs",
+    "self_only_pairs",
 ];
 
-impl GapAnalysis {
+/// The columns every roll-up ends with, in order.
+pub const ROLLUP_COLUMNS: [&str; 15] = [
+    "people_with_requirements",
+    "required_pairs",
+    "assessed_pairs",
+    "levelled_pairs",
+    "meeting_pairs",
+    "ever_assessed_pairs",
+    "stale_pairs",
+    "self_only_pairs",
+    "coverage",
+    "staleness",
+    "meeting_share",
+    "mean_gap",
+    "total_weighted_gap",
+    "mean_role_fit",
+    "role_fit_people",
+];
+
+fn rollup_cols() -> Vec<Expr> {
+    ROLLUP_COLUMNS.iter().map(|c| col(*c)).collect()
+}
+
+impl Analysis {
+    /// Builds the frames for a snapshot with the default configuration.
+    pub fn new(snapshot: &Snapshot) -> Result<Analysis, AnalyticsError> {
+        Analysis::with_config(snapshot, AnalyticsConfig::default())
+    }
+
     /// Builds the frames for a snapshot.
-    pub fn new(snapshot: &Snapshot) -> Result<GapAnalysis, AnalyticsError> {
-        Ok(GapAnalysis {
-            pairs: frames::pairs(snapshot)?,
+    pub fn with_config(
+        snapshot: &Snapshot,
+        config: AnalyticsConfig,
+    ) -> Result<Analysis, AnalyticsError> {
+        Ok(Analysis {
+            pairs: frames::pairs(snapshot, &config)?,
             people: frames::people(snapshot)?,
             ancestry: frames::ancestry(snapshot)?,
             units: frames::units(snapshot)?,
             unit_ids: snapshot.units.keys().cloned().collect(),
             competencies: frames::competencies(snapshot)?,
+            roles: frames::roles(snapshot)?,
+            config,
         })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &AnalyticsConfig {
+        &self.config
     }
 
     /// One row per (active employee, required competency): the gap table.
@@ -83,7 +142,7 @@ impl GapAnalysis {
         &self.pairs
     }
 
-    fn check_unit(&self, unit: &str) -> Result<(), AnalyticsError> {
+    pub(crate) fn check_unit(&self, unit: &str) -> Result<(), AnalyticsError> {
         if self.unit_ids.contains(unit) {
             Ok(())
         } else {
@@ -91,29 +150,142 @@ impl GapAnalysis {
         }
     }
 
-    /// Pairs of employees in the subtree of `scope` (all pairs when `None`).
-    fn pairs_in(&self, scope: Option<&str>) -> Result<LazyFrame, AnalyticsError> {
-        let pairs = self.pairs.clone().lazy();
-        Ok(match scope {
+    /// Pairs with each employee's role fit attached.
+    fn pairs_with_fit(&self) -> LazyFrame {
+        let fit = self
+            .fit_plan()
+            .select([col("employee_id"), col("role_fit")]);
+        self.pairs
+            .clone()
+            .lazy()
+            .left_join(fit, col("employee_id"), col("employee_id"))
+    }
+
+    /// Pairs of employees in the subtree of `unit` (all pairs when `None`).
+    pub(crate) fn pairs_in(&self, unit: Option<&str>) -> Result<LazyFrame, AnalyticsError> {
+        let pairs = self.pairs_with_fit();
+        Ok(match unit {
             None => pairs,
-            Some(unit) => {
-                self.check_unit(unit)?;
+            Some(u) => {
+                self.check_unit(u)?;
                 let inside = self
                     .ancestry
                     .clone()
                     .lazy()
-                    .filter(col("ancestor_id").eq(lit(unit)))
+                    .filter(col("ancestor_id").eq(lit(u)))
                     .select([col("org_unit_id")]);
                 pairs.inner_join(inside, col("org_unit_id"), col("org_unit_id"))
             }
         })
     }
 
+    /// Pairs within a scope: an org unit subtree, a category and a role, each optional.
+    pub(crate) fn scoped(&self, scope: &Scope) -> Result<LazyFrame, AnalyticsError> {
+        let mut lf = self.pairs_in(scope.org_unit.as_deref())?;
+        if let Some(c) = &scope.category {
+            lf = lf.filter(col("category").eq(lit(c.as_str())));
+        }
+        if let Some(r) = &scope.role {
+            lf = lf.filter(col("role_id").eq(lit(r.as_str())));
+        }
+        Ok(lf)
+    }
+
+    /// Per employee: role fit = 1 − Σ w·min(gap, required) / Σ w·required,
+    /// with unassessed competencies at level 0, and the totals behind it.
+    fn fit_plan(&self) -> LazyFrame {
+        self.pairs
+            .clone()
+            .lazy()
+            .group_by([col("employee_id"), col("role_id")])
+            .agg([
+                len().cast(DataType::UInt32).alias("required_pairs"),
+                col("effective")
+                    .is_null()
+                    .cast(DataType::UInt32)
+                    .sum()
+                    .alias("unassessed_pairs"),
+                col("weighted_gap").sum().alias("total_weighted_gap"),
+                col("fit_shortfall").sum().alias("fit_shortfall"),
+                col("fit_weight").sum().alias("fit_weight"),
+            ])
+            .with_columns([when(col("fit_weight").gt(lit(0.0)))
+                .then(lit(1.0) - col("fit_shortfall") / col("fit_weight"))
+                .otherwise(lit(NULL))
+                .alias("role_fit")])
+    }
+
+    /// Metrics grouped by `keys` over `pairs` (which carry `role_fit`), the
+    /// mean role fit taken once per employee, not once per pair.
+    fn grouped(pairs: LazyFrame, keys: &[&str]) -> LazyFrame {
+        let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+        let mut per_person = key_cols.clone();
+        per_person.push(col("employee_id"));
+        let fits = pairs
+            .clone()
+            .group_by(per_person)
+            .agg([col("role_fit").first()])
+            .group_by(key_cols.clone())
+            .agg([
+                col("role_fit").mean().alias("mean_role_fit"),
+                col("role_fit")
+                    .count()
+                    .cast(DataType::UInt32)
+                    .alias("role_fit_people"),
+            ]);
+        let metrics = pairs.group_by(key_cols.clone()).agg(pair_metrics());
+        let joined = metrics.join(
+            fits,
+            key_cols.clone(),
+            key_cols,
+            JoinArgs::new(JoinType::Left),
+        );
+        with_ratios(joined)
+    }
+
+    /// Per employee: role, required pairs, unassessed pairs, total weighted gap and role fit.
+    ///
+    /// Columns: `employee_id, name, org_unit_id, position_id, role_id,
+    /// required_pairs, unassessed_pairs, total_weighted_gap, role_fit`.
+    pub fn employees(&self, unit: Option<&str>) -> Result<DataFrame, AnalyticsError> {
+        let mut people = self.people.clone().lazy();
+        if let Some(u) = unit {
+            self.check_unit(u)?;
+            let inside = self
+                .ancestry
+                .clone()
+                .lazy()
+                .filter(col("ancestor_id").eq(lit(u)))
+                .select([col("org_unit_id")]);
+            people = people.inner_join(inside, col("org_unit_id"), col("org_unit_id"));
+        }
+        let fit = self.fit_plan().select([
+            col("employee_id"),
+            col("required_pairs"),
+            col("unassessed_pairs"),
+            col("total_weighted_gap"),
+            col("role_fit"),
+        ]);
+        Ok(people
+            .left_join(fit, col("employee_id"), col("employee_id"))
+            .select([
+                col("employee_id"),
+                col("name"),
+                col("org_unit_id"),
+                col("position_id"),
+                col("role_id"),
+                col("required_pairs").fill_null(lit(0u32)),
+                col("unassessed_pairs").fill_null(lit(0u32)),
+                col("total_weighted_gap").fill_null(lit(0.0)),
+                col("role_fit"),
+            ])
+            .sort(["employee_id"], SortMultipleOptions::default())
+            .collect()?)
+    }
+
     /// Roll-up for every org unit over its whole subtree, sorted by unit id.
     ///
-    /// Columns: `unit_id, unit_name, parent_id, headcount,
-    /// people_with_requirements, required_pairs, assessed_pairs,
-    /// levelled_pairs, meeting_pairs, mean_gap, coverage, meeting_share`.
+    /// Columns: `unit_id, unit_name, parent_id, headcount`, then [`ROLLUP_COLUMNS`].
     pub fn by_unit(&self) -> Result<DataFrame, AnalyticsError> {
         let anc = self.ancestry.clone().lazy();
         let headcount = self
@@ -123,62 +295,57 @@ impl GapAnalysis {
             .inner_join(anc.clone(), col("org_unit_id"), col("org_unit_id"))
             .group_by([col("ancestor_id")])
             .agg([len().cast(DataType::UInt32).alias("headcount")]);
-        let metrics = self
-            .pairs
-            .clone()
-            .lazy()
-            .inner_join(anc, col("org_unit_id"), col("org_unit_id"))
-            .group_by([col("ancestor_id")])
-            .agg(pair_metrics());
+        let pairs = self
+            .pairs_with_fit()
+            .inner_join(anc, col("org_unit_id"), col("org_unit_id"));
+        let metrics = Self::grouped(pairs, &["ancestor_id"]);
         let mut fill: Vec<Expr> = COUNTS
             .iter()
             .map(|c| col(*c).fill_null(lit(0u32)))
             .collect();
         fill.push(col("headcount").fill_null(lit(0u32)));
-        let out = self
+        fill.push(col("role_fit_people").fill_null(lit(0u32)));
+        fill.push(col("total_weighted_gap").fill_null(lit(0.0)));
+        let mut select = vec![
+            col("unit_id"),
+            col("unit_name"),
+            col("parent_id"),
+            col("headcount"),
+        ];
+        select.extend(rollup_cols());
+        Ok(self
             .units
             .clone()
             .lazy()
             .left_join(headcount, col("unit_id"), col("ancestor_id"))
             .left_join(metrics, col("unit_id"), col("ancestor_id"))
-            .with_columns(fill);
-        Ok(with_ratios(out)
+            .with_columns(fill)
+            .select(select)
             .sort(["unit_id"], SortMultipleOptions::default())
             .collect()?)
     }
 
-    /// Roll-up per competency within `scope` (an org unit subtree, or all).
+    /// Roll-up per competency within a scope.
     ///
-    /// Columns: `competency_id, competency_name, category, category_name,
-    /// people_with_requirements, required_pairs, assessed_pairs,
-    /// levelled_pairs, meeting_pairs, mean_gap, coverage, meeting_share`.
-    pub fn by_competency(&self, scope: Option<&str>) -> Result<DataFrame, AnalyticsError> {
-        let grouped = self
-            .pairs_in(scope)?
-            .group_by([col("competency_id")])
-            .agg(pair_metrics());
+    /// Columns: `competency_id, competency_name, category, category_name`, then [`ROLLUP_COLUMNS`].
+    pub fn by_competency(&self, scope: &Scope) -> Result<DataFrame, AnalyticsError> {
+        let grouped = Self::grouped(self.scoped(scope)?, &["competency_id"]);
         let names = self.competencies.clone().lazy().select([
             col("competency_id"),
             col("competency_name"),
             col("category"),
             col("category_name"),
         ]);
-        let out = grouped.left_join(names, col("competency_id"), col("competency_id"));
-        Ok(with_ratios(out)
-            .select([
-                col("competency_id"),
-                col("competency_name"),
-                col("category"),
-                col("category_name"),
-                all()
-                    .exclude_cols([
-                        "competency_id",
-                        "competency_name",
-                        "category",
-                        "category_name",
-                    ])
-                    .as_expr(),
-            ])
+        let mut select = vec![
+            col("competency_id"),
+            col("competency_name"),
+            col("category"),
+            col("category_name"),
+        ];
+        select.extend(rollup_cols());
+        Ok(grouped
+            .left_join(names, col("competency_id"), col("competency_id"))
+            .select(select)
             .sort(
                 ["category", "competency_id"],
                 SortMultipleOptions::default(),
@@ -186,33 +353,41 @@ impl GapAnalysis {
             .collect()?)
     }
 
-    /// Roll-up per category within `scope`.
+    /// Roll-up per category within a scope.
     ///
-    /// Columns: `category, category_name, people_with_requirements,
-    /// required_pairs, assessed_pairs, levelled_pairs, meeting_pairs,
-    /// mean_gap, coverage, meeting_share`.
-    pub fn by_category(&self, scope: Option<&str>) -> Result<DataFrame, AnalyticsError> {
-        let out = self
-            .pairs_in(scope)?
-            .group_by([col("category"), col("category_name")])
-            .agg(pair_metrics());
-        Ok(with_ratios(out)
-            .sort(["category"], SortMultipleOptions::default())
+    /// Columns: `category, category_name`, then [`ROLLUP_COLUMNS`].
+    pub fn by_category(&self, scope: &Scope) -> Result<DataFrame, AnalyticsError> {
+        let mut select = vec![col("category"), col("category_name")];
+        select.extend(rollup_cols());
+        Ok(
+            Self::grouped(self.scoped(scope)?, &["category", "category_name"])
+                .select(select)
+                .sort(["category"], SortMultipleOptions::default())
+                .collect()?,
+        )
+    }
+
+    /// Roll-up per role within a scope.
+    ///
+    /// Columns: `role_id, role_name`, then [`ROLLUP_COLUMNS`].
+    pub fn by_role(&self, scope: &Scope) -> Result<DataFrame, AnalyticsError> {
+        let mut select = vec![col("role_id"), col("role_name")];
+        select.extend(rollup_cols());
+        Ok(Self::grouped(self.scoped(scope)?, &["role_id"])
+            .left_join(self.roles.clone().lazy(), col("role_id"), col("role_id"))
+            .select(select)
+            .sort(["role_id"], SortMultipleOptions::default())
             .collect()?)
     }
 
     /// The heatmap under `parent` (the root units when `None`): one row per
     /// (child unit, competency), each child covering its whole subtree.
     ///
-    /// Columns: `unit_id, unit_name, competency_id, people_with_requirements,
-    /// required_pairs, assessed_pairs, levelled_pairs, meeting_pairs,
-    /// mean_gap, coverage, meeting_share`.
+    /// Columns: `unit_id, unit_name, competency_id`, then [`ROLLUP_COLUMNS`].
     pub fn heatmap(&self, parent: Option<&str>) -> Result<DataFrame, AnalyticsError> {
         let rows = self.child_units(parent)?;
-        let out = self
-            .pairs
-            .clone()
-            .lazy()
+        let pairs = self
+            .pairs_with_fit()
             .inner_join(
                 self.ancestry.clone().lazy(),
                 col("org_unit_id"),
@@ -223,14 +398,60 @@ impl GapAnalysis {
                 col("ancestor_id"),
                 col("unit_id"),
             )
-            .group_by([
-                col("ancestor_id").alias("unit_id"),
-                col("unit_name"),
+            .with_columns([col("ancestor_id").alias("unit_id")]);
+        let mut select = vec![col("unit_id"), col("unit_name"), col("competency_id")];
+        select.extend(rollup_cols());
+        Ok(
+            Self::grouped(pairs, &["unit_id", "unit_name", "competency_id"])
+                .select(select)
+                .sort(["unit_id", "competency_id"], SortMultipleOptions::default())
+                .collect()?,
+        )
+    }
+
+    /// How many people are at each level of each competency, beside how many
+    /// are required to be at it (levels are floored: 2.4 counts at 2).
+    ///
+    /// Columns: `competency_id, level, people_at_level, people_required_at_level, unassessed`.
+    pub fn level_distribution(&self, scope: &Scope) -> Result<DataFrame, AnalyticsError> {
+        let pairs = self.scoped(scope)?;
+        let at = pairs
+            .clone()
+            .filter(col("effective").is_not_null())
+            // levels are non-negative, so truncation is the floor
+            .with_columns([col("effective").cast(DataType::Int32).alias("level")])
+            .group_by([col("competency_id"), col("level")])
+            .agg([len().cast(DataType::UInt32).alias("people_at_level")])
+            .with_columns([lit(0u32)
+                .cast(DataType::UInt32)
+                .alias("people_required_at_level")]);
+        let required = pairs
+            .clone()
+            .with_columns([col("required").cast(DataType::Int32).alias("level")])
+            .group_by([col("competency_id"), col("level")])
+            .agg([len()
+                .cast(DataType::UInt32)
+                .alias("people_required_at_level")])
+            .with_columns([lit(0u32).cast(DataType::UInt32).alias("people_at_level")])
+            .select([
                 col("competency_id"),
+                col("level"),
+                col("people_at_level"),
+                col("people_required_at_level"),
+            ]);
+        let unassessed = pairs.group_by([col("competency_id")]).agg([col("effective")
+            .is_null()
+            .cast(DataType::UInt32)
+            .sum()
+            .alias("unassessed")]);
+        Ok(concat([at, required], UnionArgs::default())?
+            .group_by([col("competency_id"), col("level")])
+            .agg([
+                col("people_at_level").sum(),
+                col("people_required_at_level").sum(),
             ])
-            .agg(pair_metrics());
-        Ok(with_ratios(out)
-            .sort(["unit_id", "competency_id"], SortMultipleOptions::default())
+            .left_join(unassessed, col("competency_id"), col("competency_id"))
+            .sort(["competency_id", "level"], SortMultipleOptions::default())
             .collect()?)
     }
 
@@ -244,5 +465,31 @@ impl GapAnalysis {
                 units.filter(col("parent_id").eq(lit(p)))
             }
         })
+    }
+}
+
+/// Which pairs a figure covers: an org unit's subtree, a category, a role; each optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct Scope {
+    /// Limit to this org unit and everything under it.
+    pub org_unit: Option<String>,
+    /// Limit to competencies of this category.
+    pub category: Option<String>,
+    /// Limit to employees in this role.
+    pub role: Option<String>,
+}
+
+impl Scope {
+    /// Everything.
+    pub fn all() -> Scope {
+        Scope::default()
+    }
+
+    /// One org unit's subtree.
+    pub fn unit(u: impl Into<String>) -> Scope {
+        Scope {
+            org_unit: Some(u.into()),
+            ..Scope::default()
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Skills-gap analytics over a projected [`cadre_projection::Snapshot`], computed with polars.
 //!
-//! [`GapAnalysis::new`] turns a snapshot into three frames: `pairs` (one row
+//! [`Analysis::new`] turns a snapshot into three frames: `pairs` (one row
 //! per active employee and required competency of their role, with required
 //! and effective level and the gap), `people` (one row per active employee)
 //! and `ancestry` (every unit with each of its ancestors, itself included).
@@ -12,11 +12,13 @@
 //! This crate reads snapshots and never the log: the same snapshot always
 //! yields the same numbers.
 
+mod config;
 mod frames;
 mod gaps;
 mod table;
 
-pub use gaps::GapAnalysis;
+pub use config::AnalyticsConfig;
+pub use gaps::{Analysis, Scope, ROLLUP_COLUMNS};
 pub use polars::prelude::DataFrame;
 pub use table::Table;
 

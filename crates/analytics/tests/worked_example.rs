@@ -1,6 +1,6 @@
 //! The worked example of `docs/metrics.md`, computed by hand there and by cadre here.
 
-use cadre_analytics::{GapAnalysis, Table};
+use cadre_analytics::{Analysis, Scope, Table};
 use cadre_model::Event;
 use cadre_projection::{LevelPolicy, Timeline};
 use chrono::{DateTime, Utc};
@@ -214,7 +214,7 @@ fn effective_levels_match_the_hand_computation() {
 #[test]
 fn unit_rollups_cover_whole_subtrees() {
     let s = timeline().snapshot(at("2026-06-30T23:59:59Z"), &LevelPolicy::default());
-    let g = GapAnalysis::new(&s).unwrap();
+    let g = Analysis::new(&s).unwrap();
     let units = Table::from_frame(&g.by_unit().unwrap());
     // (unit, headcount, required, assessed, levelled, meeting, coverage, meeting share, mean gap)
     let expected = [
@@ -263,8 +263,8 @@ fn unit_rollups_cover_whole_subtrees() {
 #[test]
 fn competency_and_category_rollups() {
     let s = timeline().snapshot(at("2026-06-30T23:59:59Z"), &LevelPolicy::default());
-    let g = GapAnalysis::new(&s).unwrap();
-    let comps = Table::from_frame(&g.by_competency(None).unwrap());
+    let g = Analysis::new(&s).unwrap();
+    let comps = Table::from_frame(&g.by_competency(&Scope::all()).unwrap());
     let cf = row(&comps, "competency_id", CF);
     assert_eq!(cf["required_pairs"], 3);
     assert_eq!(cf["assessed_pairs"], 2);
@@ -284,7 +284,7 @@ fn competency_and_category_rollups() {
     );
     close(num(&wwo, "mean_gap"), 0.0, "working with others mean gap");
 
-    let in_housing = Table::from_frame(&g.by_competency(Some("housing")).unwrap());
+    let in_housing = Table::from_frame(&g.by_competency(&Scope::unit("housing")).unwrap());
     let cf = row(&in_housing, "competency_id", CF);
     close(
         num(&cf, "mean_gap"),
@@ -292,7 +292,7 @@ fn competency_and_category_rollups() {
         "customer focus in housing",
     );
 
-    let cats = Table::from_frame(&g.by_category(None).unwrap());
+    let cats = Table::from_frame(&g.by_category(&Scope::all()).unwrap());
     let staff = row(&cats, "category", "staff");
     assert_eq!(staff["required_pairs"], 6);
     close(num(&staff, "mean_gap"), 0.72, "staff category mean gap");
@@ -340,7 +340,7 @@ fn back_dated_event_changes_history_as_of_its_date_only() {
 fn before_anyone_was_hired_there_is_nobody() {
     let s = timeline().snapshot(at("2025-01-15T00:00:00Z"), &LevelPolicy::default());
     assert!(s.employees.is_empty());
-    let g = GapAnalysis::new(&s).unwrap();
+    let g = Analysis::new(&s).unwrap();
     let units = Table::from_frame(&g.by_unit().unwrap());
     let org = row(&units, "unit_id", "org");
     assert_eq!(org["headcount"], 0);
@@ -349,4 +349,95 @@ fn before_anyone_was_hired_there_is_nobody() {
         Value::Null,
         "no pairs: coverage is undefined, not zero"
     );
+}
+
+#[test]
+fn role_fit_staleness_and_weighted_gaps() {
+    let s = timeline().snapshot(at("2026-06-30T23:59:59Z"), &LevelPolicy::default());
+    let g = Analysis::new(&s).unwrap();
+    // Σ w·required = 2·3 + 1·3 = 9 for every officer
+    let people = Table::from_frame(&g.employees(None).unwrap());
+    let fit = |id: &str| num(&row(&people, "employee_id", id), "role_fit");
+    close(fit("A"), 1.0 - (2.0 * 0.6) / 9.0, "A: 1 − 1.2/9");
+    close(
+        fit("B"),
+        1.0 - (2.0 * 1.0 + 3.0) / 9.0,
+        "B: unassessed WWO counts at level 0",
+    );
+    close(fit("C"), 1.0 - (2.0 * 2.0) / 9.0, "C: 1 − 4/9");
+    assert_eq!(row(&people, "employee_id", "B")["unassessed_pairs"], 1);
+    close(
+        num(&row(&people, "employee_id", "C"), "total_weighted_gap"),
+        4.0,
+        "C weighted gap",
+    );
+
+    let units = Table::from_frame(&g.by_unit().unwrap());
+    let org = row(&units, "unit_id", "org");
+    assert_eq!(
+        org["ever_assessed_pairs"], 5,
+        "all but B's WWO were assessed at some time"
+    );
+    assert_eq!(
+        org["stale_pairs"], 1,
+        "C's customer focus, last assessed in January 2024"
+    );
+    close(num(&org, "staleness"), 0.2, "org staleness");
+    assert_eq!(org["self_only_pairs"], 1, "C's working with others");
+    close(
+        num(&org, "total_weighted_gap"),
+        1.2 + 2.0 + 4.0,
+        "org total weighted gap",
+    );
+    let mean_fit = (fit("A") + fit("B") + fit("C")) / 3.0;
+    close(num(&org, "mean_role_fit"), mean_fit, "org mean role fit");
+    let housing = row(&units, "unit_id", "housing");
+    close(
+        num(&housing, "mean_role_fit"),
+        (fit("A") + fit("B")) / 2.0,
+        "housing mean role fit",
+    );
+    close(num(&housing, "staleness"), 0.0, "housing staleness");
+
+    // by category the mean fit still counts each person once
+    let cats = Table::from_frame(&g.by_category(&Scope::all()).unwrap());
+    let staff = row(&cats, "category", "staff");
+    close(
+        num(&staff, "mean_role_fit"),
+        mean_fit,
+        "staff mean role fit",
+    );
+    assert_eq!(staff["role_fit_people"], 3);
+
+    let roles = Table::from_frame(&g.by_role(&Scope::all()).unwrap());
+    let officer = row(&roles, "role_id", "officer");
+    assert_eq!(officer["role_name"], "Officer");
+    assert_eq!(officer["required_pairs"], 6);
+    close(
+        num(&officer, "mean_role_fit"),
+        mean_fit,
+        "officer mean role fit",
+    );
+
+    let dist = Table::from_frame(&g.level_distribution(&Scope::all()).unwrap());
+    let cell = |comp: &str, level: i64| {
+        dist.records()
+            .into_iter()
+            .find(|r| r["competency_id"] == comp && r["level"] == level)
+            .map(|r| {
+                (
+                    r["people_at_level"].as_u64().unwrap(),
+                    r["people_required_at_level"].as_u64().unwrap(),
+                    r["unassessed"].as_u64().unwrap(),
+                )
+            })
+    };
+    assert_eq!(cell(CF, 1), Some((1, 0, 0)), "C at 1.0");
+    assert_eq!(
+        cell(CF, 2),
+        Some((2, 0, 0)),
+        "A at 2.4 and B at 2.0 count at 2"
+    );
+    assert_eq!(cell(CF, 3), Some((0, 3, 0)), "all three are required at 3");
+    assert_eq!(cell(WWO, 3), Some((2, 3, 1)), "A and C at 3, B unassessed");
 }

@@ -17,5 +17,7 @@ mod snapshot;
 mod timeline;
 
 pub use level::{EffectiveLevel, LevelPolicy, LevelSource};
-pub use snapshot::{CompetencyInfo, EmployeeState, Nomination, Snapshot, UnitInfo};
+pub use snapshot::{
+    CompetencyInfo, EmployeeState, Nomination, PlanEvent, Snapshot, TrainingRecord, UnitInfo,
+};
 pub use timeline::Timeline;

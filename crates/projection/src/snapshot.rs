@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::level::{effective_level, EffectiveLevel, LevelPolicy};
-use crate::timeline::{PlanChange, Timeline};
+use crate::timeline::{EmployeeHistory, PlanChange, Timeline};
 
 /// An org unit and its place in the tree.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,10 +60,32 @@ pub struct EmployeeState {
     pub org_unit_id: Option<String>,
     /// Effective level per competency with evidence.
     pub levels: BTreeMap<String, EffectiveLevel>,
+    /// When each competency was last assessed, however long ago.
+    pub last_assessed: BTreeMap<String, DateTime<Utc>>,
+    /// Trainings completed, oldest first, one record per competency developed.
+    pub trainings: Vec<TrainingRecord>,
     /// Latest performance rating.
     pub performance: Option<u8>,
     /// Latest potential rating.
     pub potential: Option<Potential>,
+}
+
+/// One competency developed by one completed training, with the assessed
+/// level before it and, once someone has assessed it since, after it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainingRecord {
+    /// The course.
+    pub course_id: String,
+    /// The competency developed.
+    pub competency_id: String,
+    /// The level the course aims at.
+    pub target_level: u8,
+    /// When it was completed.
+    pub completed_at: DateTime<Utc>,
+    /// Assessed level (assessments only) just before the training.
+    pub level_before: Option<f64>,
+    /// Assessed level (assessments only) at the snapshot date, when an assessment followed the training.
+    pub level_after: Option<f64>,
 }
 
 /// A standing succession nomination.
@@ -96,6 +118,23 @@ pub struct Snapshot {
     pub employees: Vec<EmployeeState>,
     /// Standing nominations.
     pub nominations: Vec<Nomination>,
+    /// Every nomination and withdrawal up to the date, oldest first.
+    pub plan_events: Vec<PlanEvent>,
+    /// Course titles by course id.
+    pub courses: BTreeMap<String, String>,
+}
+
+/// A change to a succession plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanEvent {
+    /// The position.
+    pub position_id: String,
+    /// The candidate.
+    pub candidate_id: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The stated readiness when nominated; none when withdrawn.
+    pub readiness: Option<Readiness>,
 }
 
 impl Snapshot {
@@ -188,6 +227,12 @@ impl Timeline {
                     .filter(|a| a.at >= hired.at)
                     .map(|a| a.value.clone());
                 let position = position_id.as_ref().and_then(|p| positions.get(p));
+                let last_assessed = e
+                    .assessments
+                    .iter()
+                    .filter_map(|(c, h)| h.at(as_of).map(|d| (c.clone(), d.at)))
+                    .collect();
+                let trainings = training_records(policy, as_of, e);
                 let levels = e
                     .assessments
                     .keys()
@@ -209,6 +254,8 @@ impl Timeline {
                     org_unit_id: position.map(|p| p.org_unit_id.clone()),
                     position_id,
                     levels,
+                    last_assessed,
+                    trainings,
                     performance: e.performance.at(as_of).map(|d| d.value),
                     potential: e.potential.at(as_of).map(|d| d.value),
                 })
@@ -240,8 +287,35 @@ impl Timeline {
             (&a.position_id, &a.candidate_id).cmp(&(&b.position_id, &b.candidate_id))
         });
 
+        let mut plan_events: Vec<PlanEvent> = self
+            .plans
+            .iter()
+            .flat_map(|(pos, candidates)| {
+                candidates.iter().flat_map(move |(cand, h)| {
+                    h.until(as_of).iter().map(move |d| PlanEvent {
+                        position_id: pos.clone(),
+                        candidate_id: cand.clone(),
+                        at: d.at,
+                        readiness: match d.value {
+                            PlanChange::Nominated(r) => Some(r),
+                            PlanChange::Withdrawn => None,
+                        },
+                    })
+                })
+            })
+            .collect();
+        plan_events.sort_by(|a, b| {
+            (a.at, &a.position_id, &a.candidate_id).cmp(&(b.at, &b.position_id, &b.candidate_id))
+        });
+
         Snapshot {
             as_of,
+            plan_events,
+            courses: self
+                .courses
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             units,
             competencies,
             roles,
@@ -250,6 +324,42 @@ impl Timeline {
             nominations,
         }
     }
+}
+
+/// Every training up to `as_of`, with assessed levels before and after.
+fn training_records(
+    policy: &LevelPolicy,
+    as_of: DateTime<Utc>,
+    e: &EmployeeHistory,
+) -> Vec<TrainingRecord> {
+    let mut out: Vec<TrainingRecord> = e
+        .trainings
+        .iter()
+        .flat_map(|(comp, h)| {
+            let assessments = e.assessments.get(comp);
+            h.until(as_of).iter().map(move |d| {
+                let before = d.at - chrono::Duration::seconds(1);
+                let assessed_since = assessments
+                    .and_then(|a| a.at(as_of))
+                    .is_some_and(|last| last.at > d.at);
+                TrainingRecord {
+                    course_id: d.value.0.clone(),
+                    competency_id: comp.clone(),
+                    target_level: d.value.1,
+                    completed_at: d.at,
+                    level_before: effective_level(policy, before, assessments, None)
+                        .map(|l| l.level),
+                    level_after: if assessed_since {
+                        effective_level(policy, as_of, assessments, None).map(|l| l.level)
+                    } else {
+                        None
+                    },
+                }
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (a.completed_at, &a.competency_id).cmp(&(b.completed_at, &b.competency_id)));
+    out
 }
 
 /// Root-first ids from the top of the tree to `id`; stops at unknown parents and cycles.

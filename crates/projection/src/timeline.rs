@@ -82,6 +82,8 @@ pub struct Timeline {
     pub(crate) employees: HashMap<String, EmployeeHistory>,
     /// Succession plan changes by position, then candidate.
     pub(crate) plans: HashMap<String, HashMap<String, History<PlanChange>>>,
+    /// Course titles by course id, as last reported.
+    pub(crate) courses: HashMap<String, String>,
     applied: u64,
     latest: Option<DateTime<Utc>>,
 }
@@ -152,8 +154,12 @@ impl Timeline {
                 let TrainingCompleted {
                     course_id,
                     competencies,
+                    course_title,
                     ..
                 } = t;
+                if let Some(title) = course_title {
+                    self.courses.insert(course_id.clone(), title.clone());
+                }
                 let e = self.employee(subject);
                 for c in competencies {
                     e.trainings

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use cadre_analytics::{GapAnalysis, Table};
+use cadre_analytics::{Analysis, Scope, Table};
 use cadre_ingest::{parse_body, Outcome};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -112,6 +112,8 @@ struct GapQuery {
     as_of: Option<String>,
     org_unit: Option<String>,
     parent: Option<String>,
+    category: Option<String>,
+    role: Option<String>,
 }
 
 /// Parses `2026-01-31` (the end of that day, UTC) or an RFC 3339 instant.
@@ -133,13 +135,13 @@ pub(crate) fn parse_as_of(s: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
 async fn analyse<T: Send + 'static>(
     s: Arc<Service>,
     as_of: Option<String>,
-    f: impl FnOnce(&cadre_projection::Snapshot, &GapAnalysis) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&cadre_projection::Snapshot, &Analysis) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let as_of = parse_as_of(as_of.as_deref())?;
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let snap = s.snapshot(as_of);
-        let g = GapAnalysis::new(&snap)?;
+        let g = Analysis::new(&snap)?;
         let out = f(&snap, &g);
         s.metrics().record_analytics(started.elapsed());
         out
@@ -169,12 +171,17 @@ async fn scoped_rollup(
     s: Arc<Service>,
     q: GapQuery,
     rollup: fn(
-        &GapAnalysis,
-        Option<&str>,
+        &Analysis,
+        &Scope,
     ) -> Result<cadre_analytics::DataFrame, cadre_analytics::AnalyticsError>,
 ) -> Result<Json<Value>, ApiError> {
     analyse(s, q.as_of, move |snap, g| {
-        let t = Table::from_frame(&rollup(g, q.org_unit.as_deref())?);
+        let scope = Scope {
+            org_unit: q.org_unit,
+            category: q.category,
+            role: q.role,
+        };
+        let t = Table::from_frame(&rollup(g, &scope)?);
         Ok(table_json(&snap.as_of.to_rfc3339(), t))
     })
     .await
@@ -184,14 +191,14 @@ async fn gaps_by_competency(
     State(s): State<Arc<Service>>,
     Query(q): Query<GapQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    scoped_rollup(s, q, GapAnalysis::by_competency).await
+    scoped_rollup(s, q, Analysis::by_competency).await
 }
 
 async fn gaps_by_category(
     State(s): State<Arc<Service>>,
     Query(q): Query<GapQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    scoped_rollup(s, q, GapAnalysis::by_category).await
+    scoped_rollup(s, q, Analysis::by_category).await
 }
 
 /// The heatmap under a unit: its children as rows, competencies as columns,
@@ -221,8 +228,12 @@ async fn heatmap(
                 .into_iter()
                 .find(|r| r.get("unit_id").and_then(Value::as_str) == Some(p))
         });
-        let scope = Table::from_frame(&g.by_competency(parent.as_deref())?);
-        let categories = Table::from_frame(&g.by_category(parent.as_deref())?);
+        let within = Scope {
+            org_unit: parent.clone(),
+            ..Scope::default()
+        };
+        let scope = Table::from_frame(&g.by_competency(&within)?);
+        let categories = Table::from_frame(&g.by_category(&within)?);
         let breadcrumb: Vec<Value> = parent
             .as_deref()
             .map(|p| snap.unit_path(p))
