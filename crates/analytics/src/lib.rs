@@ -16,11 +16,13 @@ mod config;
 mod frames;
 mod gaps;
 mod table;
+mod training;
 
 pub use config::AnalyticsConfig;
 pub use gaps::{Analysis, Scope, ROLLUP_COLUMNS};
 pub use polars::prelude::DataFrame;
 pub use table::Table;
+pub use training::course_effects;
 
 /// Errors from analytics.
 #[derive(Debug, thiserror::Error)]

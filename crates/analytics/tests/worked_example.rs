@@ -1,6 +1,6 @@
 //! The worked example of `docs/metrics.md`, computed by hand there and by cadre here.
 
-use cadre_analytics::{Analysis, Scope, Table};
+use cadre_analytics::{course_effects, Analysis, Scope, Table};
 use cadre_model::Event;
 use cadre_projection::{LevelPolicy, Timeline};
 use chrono::{DateTime, Utc};
@@ -134,6 +134,8 @@ fn events() -> Vec<Event> {
                 "competencies": [{"competency_id": CF, "target_level": 3}]
             }),
         ),
+        // B is reassessed after the course: the course's measured effect
+        assess(49, "B", CF, 3, "manager", "2026-06-01T09:00:00Z"),
         // C: a manager assessment too old to count on 2026-06-30, then a training
         assess(45, "C", CF, 4, "manager", "2024-01-01T09:00:00Z"),
         ev(
@@ -194,9 +196,14 @@ fn effective_levels_match_the_hand_computation() {
     close(
         b.level,
         2.0,
-        "B: panel 1, raised by one by a later course with target 3",
+        "B: (0.4·1 + 0.4·3) / 0.8; the course came before the latest assessment",
     );
-    assert!(b.provisional() && b.assessed());
+    assert!(!b.provisional() && b.assessed());
+    // in May, before that reassessment, the course had raised panel 1 by one, provisionally
+    let may = timeline().snapshot(at("2026-05-15T00:00:00Z"), &LevelPolicy::default());
+    let b_may = &may.employees.iter().find(|e| e.id == "B").unwrap().levels[CF];
+    close(b_may.level, 2.0, "B in May: min(1 + 1, 3)");
+    assert!(b_may.provisional() && b_may.assessed());
     assert!(
         !emp("B").levels.contains_key(WWO),
         "B is unassessed in working with others"
@@ -440,4 +447,58 @@ fn role_fit_staleness_and_weighted_gaps() {
     );
     assert_eq!(cell(CF, 3), Some((0, 3, 0)), "all three are required at 3");
     assert_eq!(cell(WWO, 3), Some((2, 3, 1)), "A and C at 3, B unassessed");
+}
+
+#[test]
+fn training_needs_courses_and_development_lists() {
+    let when = at("2026-06-30T23:59:59Z");
+    let s = timeline().snapshot(when, &LevelPolicy::default());
+    let g = Analysis::new(&s).unwrap();
+    let needs = Table::from_frame(&g.training_needs(&Scope::all()).unwrap());
+    let cf = row(&needs, "competency_id", CF);
+    assert_eq!(cf["rank"], 1);
+    close(
+        num(&cf, "total_weighted_gap"),
+        2.0 * 0.6 + 2.0 * 1.0 + 2.0 * 2.0,
+        "CF total weighted gap",
+    );
+    assert_eq!(cf["people_affected"], 3);
+    close(
+        num(&cf, "mean_gap_affected"),
+        (0.6 + 1.0 + 2.0) / 3.0,
+        "CF mean gap among the affected",
+    );
+    close(
+        num(&cf, "borich_score"),
+        (3.0 * 0.6 + 3.0 * 1.0 + 3.0 * 2.0) / 3.0,
+        "CF Borich score",
+    );
+    let wwo = row(&needs, "competency_id", WWO);
+    assert_eq!(wwo["rank"], 2);
+    assert_eq!(wwo["people_affected"], 0);
+    assert_eq!(wwo["mean_gap_affected"], Value::Null);
+    assert_eq!(wwo["borich_rank"], 2);
+
+    // within finance only C counts
+    let fin = Table::from_frame(&g.training_needs(&Scope::unit("finance")).unwrap());
+    close(
+        num(&row(&fin, "competency_id", CF), "total_weighted_gap"),
+        4.0,
+        "finance CF",
+    );
+
+    // cf-101: B (assessed 1 before, 2 after: +1) and C (no assessment in the window before)
+    let courses = Table::from_frame(&course_effects(&s).unwrap());
+    let c = row(&courses, "course_id", "cf-101");
+    assert_eq!(c["participants"], 2);
+    assert_eq!(c["measured"], 1);
+    close(num(&c, "mean_change"), 1.0, "measured effect of cf-101");
+
+    // B's own list: customer focus (weighted gap 2), then the unassessed competency
+    let list = Table::from_frame(&g.development_list("B").unwrap());
+    let order: Vec<&Value> = list.rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(order, [CF, WWO]);
+    assert_eq!(list.records()[1]["unassessed"], true);
+    let a = Table::from_frame(&g.development_list("A").unwrap());
+    assert_eq!(a.rows.len(), 1, "A meets working with others");
 }
