@@ -15,12 +15,15 @@
 mod config;
 mod frames;
 mod gaps;
+mod ninebox;
+mod succession;
 mod table;
 mod training;
 
 pub use config::AnalyticsConfig;
 pub use gaps::{Analysis, Scope, ROLLUP_COLUMNS};
 pub use polars::prelude::DataFrame;
+pub use succession::{computed_readiness, readiness_name, Succession, SuccessionSummary};
 pub use table::Table;
 pub use training::course_effects;
 

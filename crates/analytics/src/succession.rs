@@ -1,0 +1,351 @@
+//! Succession pipelines: candidates, readiness, bench strength, coverage and risk.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use cadre_model::Readiness;
+use cadre_projection::Snapshot;
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::{frames, AnalyticsConfig, AnalyticsError};
+
+/// The wire name of a readiness band.
+pub fn readiness_name(r: Readiness) -> &'static str {
+    match r {
+        Readiness::ReadyNow => "ready_now",
+        Readiness::Ready1To2Years => "ready_1_2_years",
+        Readiness::Ready3PlusYears => "ready_3_plus_years",
+        Readiness::NotReady => "not_ready",
+    }
+}
+
+/// The band a role fit and a latest performance rating give.
+pub fn computed_readiness(fit: f64, performance: Option<u8>, cfg: &AnalyticsConfig) -> Readiness {
+    let band = if fit >= cfg.ready_now {
+        Readiness::ReadyNow
+    } else if fit >= cfg.ready_1_2_years {
+        Readiness::Ready1To2Years
+    } else if fit >= cfg.ready_3_plus_years {
+        Readiness::Ready3PlusYears
+    } else {
+        Readiness::NotReady
+    };
+    match performance {
+        Some(p) if p < cfg.performance_floor => match band {
+            Readiness::ReadyNow => Readiness::Ready1To2Years,
+            Readiness::Ready1To2Years => Readiness::Ready3PlusYears,
+            _ => Readiness::NotReady,
+        },
+        _ => band,
+    }
+}
+
+/// Totals over every critical position in scope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuccessionSummary {
+    /// Critical positions in scope.
+    pub critical_positions: usize,
+    /// Of those, how many have at least one ready-now candidate.
+    pub with_ready_now: usize,
+    /// with_ready_now / critical_positions; none without critical positions.
+    pub coverage: Option<f64>,
+    /// Positions with nobody ready now or in 1–2 years.
+    pub red: usize,
+    /// Positions with nobody ready now but someone in 1–2 years.
+    pub amber: usize,
+    /// Critical positions with no active incumbent.
+    pub vacant: usize,
+    /// Mean bench strength per critical position.
+    pub mean_bench_strength: Option<f64>,
+    /// Candidates nominated for at least the configured number of positions, with the count.
+    pub over_nominated: Vec<(String, usize)>,
+    /// Positions whose incumbent has announced leaving and that have no successor ready now or in 1–2 years.
+    pub leaving_without_successor: Vec<String>,
+}
+
+/// The succession picture as of one snapshot.
+#[derive(Debug, Clone)]
+pub struct Succession {
+    /// One row per critical position; see [`Succession::compute`].
+    pub positions: DataFrame,
+    /// One row per (critical position, candidate).
+    pub candidates: DataFrame,
+    /// Totals.
+    pub summary: SuccessionSummary,
+}
+
+/// Role fit of every active employee for every role in `roles`, best first.
+fn fits_for_roles(
+    s: &Snapshot,
+    roles: &BTreeSet<&str>,
+) -> Result<HashMap<String, Vec<(String, f64)>>, AnalyticsError> {
+    let ids: Vec<&str> = s.active_employees().map(|e| e.id.as_str()).collect();
+    let people = df!("employee_id" => ids)?
+        .lazy()
+        .with_columns([lit(1i32).alias("k")]);
+    let role_list: Vec<&str> = roles.iter().copied().collect();
+    let wanted = df!("role_id" => role_list)?.lazy();
+    let reqs = frames::requirements(s)?
+        .lazy()
+        .inner_join(wanted, col("role_id"), col("role_id"))
+        .with_columns([lit(1i32).alias("k")]);
+    let levels = frames::levels(s)?.lazy();
+    // every employee against every requirement, via a constant key
+    let shortfall = col("required") - col("effective").fill_null(lit(0.0));
+    let fits = people
+        .inner_join(reqs, col("k"), col("k"))
+        .join(
+            levels,
+            [col("employee_id"), col("competency_id")],
+            [col("employee_id"), col("competency_id")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([when(shortfall.clone().gt(lit(0.0)))
+            .then(shortfall)
+            .otherwise(lit(0.0))
+            .alias("gap0")])
+        .with_columns([
+            (col("weight")
+                * when(col("gap0").lt(col("required")))
+                    .then(col("gap0"))
+                    .otherwise(col("required")))
+            .alias("shortfall"),
+            (col("weight") * col("required")).alias("possible"),
+        ])
+        .group_by([col("role_id"), col("employee_id")])
+        .agg([col("shortfall").sum(), col("possible").sum()])
+        .with_columns([when(col("possible").gt(lit(0.0)))
+            .then(lit(1.0) - col("shortfall") / col("possible"))
+            .otherwise(lit(1.0))
+            .alias("fit")])
+        .sort(
+            ["role_id", "fit", "employee_id"],
+            SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
+        )
+        .collect()?;
+    let mut out: HashMap<String, Vec<(String, f64)>> = HashMap::new();
+    let role = fits.column("role_id")?.str()?;
+    let emp = fits.column("employee_id")?.str()?;
+    let fit = fits.column("fit")?.f64()?;
+    for i in 0..fits.height() {
+        if let (Some(r), Some(e), Some(f)) = (role.get(i), emp.get(i), fit.get(i)) {
+            out.entry(r.to_string())
+                .or_default()
+                .push((e.to_string(), f));
+        }
+    }
+    Ok(out)
+}
+
+struct CandidateRow {
+    position: String,
+    candidate: String,
+    name: String,
+    nominated: bool,
+    stated: Option<Readiness>,
+    fit: f64,
+    computed: Readiness,
+    performance: Option<u8>,
+    candidacies: usize,
+}
+
+impl Succession {
+    /// Computes succession for the critical positions in `units` (all when `None`).
+    ///
+    /// Positions columns: `position_id, title, org_unit_id, role_id,
+    /// incumbent_id, incumbent_leaving_on, vacant, candidates, ready_now,
+    /// ready_1_2_years, ready_3_plus_years, not_ready, bench_strength,
+    /// discounted_bench, risk`.
+    ///
+    /// Candidates columns: `position_id, candidate_id, name, nominated,
+    /// stated_readiness, role_fit, computed_readiness, performance,
+    /// disagreement, candidacies`.
+    pub fn compute(
+        s: &Snapshot,
+        cfg: &AnalyticsConfig,
+        units: Option<&BTreeSet<String>>,
+    ) -> Result<Succession, AnalyticsError> {
+        let critical: Vec<(&String, &cadre_model::PositionDefined)> = s
+            .positions
+            .iter()
+            .filter(|(_, p)| p.critical)
+            .filter(|(_, p)| units.is_none_or(|u| u.contains(&p.org_unit_id)))
+            .collect();
+        let roles: BTreeSet<&str> = critical.iter().map(|(_, p)| p.role_id.as_str()).collect();
+        let fits = fits_for_roles(s, &roles)?;
+        let employees: HashMap<&str, &cadre_projection::EmployeeState> =
+            s.active_employees().map(|e| (e.id.as_str(), e)).collect();
+        let nominations: BTreeMap<&str, Vec<&cadre_projection::Nomination>> =
+            s.nominations.iter().fold(BTreeMap::new(), |mut m, n| {
+                m.entry(n.position_id.as_str()).or_default().push(n);
+                m
+            });
+
+        // candidates per position: nominated (standing) ∪ best fits not holding it
+        let mut per_position: Vec<(&String, Vec<(String, bool, Option<Readiness>)>)> = Vec::new();
+        for (id, p) in &critical {
+            let mut cands: Vec<(String, bool, Option<Readiness>)> = nominations
+                .get(id.as_str())
+                .map(|ns| {
+                    ns.iter()
+                        .filter(|n| employees.contains_key(n.candidate_id.as_str()))
+                        .map(|n| (n.candidate_id.clone(), true, Some(n.readiness)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let best = fits.get(&p.role_id).map(Vec::as_slice).unwrap_or_default();
+            let mut added = 0;
+            for (e, _) in best {
+                if added == cfg.top_candidates {
+                    break;
+                }
+                if employees
+                    .get(e.as_str())
+                    .is_some_and(|x| x.position_id.as_deref() == Some(id.as_str()))
+                {
+                    continue;
+                }
+                added += 1;
+                if !cands.iter().any(|(c, _, _)| c == e) {
+                    cands.push((e.clone(), false, None));
+                }
+            }
+            per_position.push((id, cands));
+        }
+        let mut candidacies: HashMap<String, usize> = HashMap::new();
+        for (_, cands) in &per_position {
+            for (c, _, _) in cands {
+                *candidacies.entry(c.clone()).or_default() += 1;
+            }
+        }
+
+        let fit_of = |role: &str, e: &str| -> f64 {
+            fits.get(role)
+                .and_then(|v| v.iter().find(|(x, _)| x == e))
+                .map_or(0.0, |(_, f)| *f)
+        };
+        let mut rows: Vec<CandidateRow> = Vec::new();
+        let mut pos_rows = Vec::new();
+        let mut summary = SuccessionSummary {
+            critical_positions: critical.len(),
+            with_ready_now: 0,
+            coverage: None,
+            red: 0,
+            amber: 0,
+            vacant: 0,
+            mean_bench_strength: None,
+            over_nominated: Vec::new(),
+            leaving_without_successor: Vec::new(),
+        };
+        let mut bench_total = 0usize;
+        for ((id, p), (_, cands)) in critical.iter().zip(&per_position) {
+            let incumbent = s
+                .active_employees()
+                .find(|e| e.position_id.as_deref() == Some(id.as_str()));
+            let mut counts = [0usize; 4];
+            let mut discounted = 0.0;
+            for (c, nominated, stated) in cands {
+                let e = employees[c.as_str()];
+                let fit = fit_of(&p.role_id, c);
+                let computed = computed_readiness(fit, e.performance, cfg);
+                counts[computed as usize] += 1;
+                let n = candidacies[c];
+                if matches!(computed, Readiness::ReadyNow | Readiness::Ready1To2Years) {
+                    discounted += 1.0 / n as f64;
+                }
+                rows.push(CandidateRow {
+                    position: (*id).clone(),
+                    candidate: c.clone(),
+                    name: e.name.clone(),
+                    nominated: *nominated,
+                    stated: *stated,
+                    fit,
+                    computed,
+                    performance: e.performance,
+                    candidacies: n,
+                });
+            }
+            let bench = counts[0] + counts[1];
+            bench_total += bench;
+            let risk = if counts[0] > 0 {
+                "green"
+            } else if counts[1] > 0 {
+                "amber"
+            } else {
+                "red"
+            };
+            match risk {
+                "red" => summary.red += 1,
+                "amber" => summary.amber += 1,
+                _ => summary.with_ready_now += 1,
+            }
+            let leaving_on = incumbent
+                .and_then(|i| i.leaving_on)
+                .filter(|d| *d > s.as_of.date_naive());
+            if leaving_on.is_some() && bench == 0 {
+                summary.leaving_without_successor.push((*id).clone());
+            }
+            if incumbent.is_none() {
+                summary.vacant += 1;
+            }
+            pos_rows.push((
+                (*id).clone(),
+                *p,
+                incumbent.map(|i| i.id.clone()),
+                leaving_on.map(|d| d.to_string()),
+                counts,
+                bench,
+                discounted,
+                risk,
+            ));
+        }
+        if !critical.is_empty() {
+            summary.coverage = Some(summary.with_ready_now as f64 / critical.len() as f64);
+            summary.mean_bench_strength = Some(bench_total as f64 / critical.len() as f64);
+        }
+        let mut nominated_for: BTreeMap<&str, usize> = BTreeMap::new();
+        for n in &s.nominations {
+            *nominated_for.entry(n.candidate_id.as_str()).or_default() += 1;
+        }
+        summary.over_nominated = nominated_for
+            .into_iter()
+            .filter(|(_, k)| *k >= cfg.over_nominated)
+            .map(|(c, k)| (c.to_string(), k))
+            .collect();
+
+        let positions = df!(
+            "position_id" => pos_rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+            "title" => pos_rows.iter().map(|r| r.1.title.as_str()).collect::<Vec<_>>(),
+            "org_unit_id" => pos_rows.iter().map(|r| r.1.org_unit_id.as_str()).collect::<Vec<_>>(),
+            "role_id" => pos_rows.iter().map(|r| r.1.role_id.as_str()).collect::<Vec<_>>(),
+            "incumbent_id" => pos_rows.iter().map(|r| r.2.as_deref()).collect::<Vec<_>>(),
+            "incumbent_leaving_on" => pos_rows.iter().map(|r| r.3.as_deref()).collect::<Vec<_>>(),
+            "vacant" => pos_rows.iter().map(|r| r.2.is_none()).collect::<Vec<_>>(),
+            "candidates" => pos_rows.iter().map(|r| r.4.iter().sum::<usize>() as u32).collect::<Vec<_>>(),
+            "ready_now" => pos_rows.iter().map(|r| r.4[0] as u32).collect::<Vec<_>>(),
+            "ready_1_2_years" => pos_rows.iter().map(|r| r.4[1] as u32).collect::<Vec<_>>(),
+            "ready_3_plus_years" => pos_rows.iter().map(|r| r.4[2] as u32).collect::<Vec<_>>(),
+            "not_ready" => pos_rows.iter().map(|r| r.4[3] as u32).collect::<Vec<_>>(),
+            "bench_strength" => pos_rows.iter().map(|r| r.5 as u32).collect::<Vec<_>>(),
+            "discounted_bench" => pos_rows.iter().map(|r| r.6).collect::<Vec<_>>(),
+            "risk" => pos_rows.iter().map(|r| r.7).collect::<Vec<_>>(),
+        )?;
+        let candidates = df!(
+            "position_id" => rows.iter().map(|r| r.position.as_str()).collect::<Vec<_>>(),
+            "candidate_id" => rows.iter().map(|r| r.candidate.as_str()).collect::<Vec<_>>(),
+            "name" => rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            "nominated" => rows.iter().map(|r| r.nominated).collect::<Vec<_>>(),
+            "stated_readiness" => rows.iter().map(|r| r.stated.map(readiness_name)).collect::<Vec<_>>(),
+            "role_fit" => rows.iter().map(|r| r.fit).collect::<Vec<_>>(),
+            "computed_readiness" => rows.iter().map(|r| readiness_name(r.computed)).collect::<Vec<_>>(),
+            "performance" => rows.iter().map(|r| r.performance.map(u32::from)).collect::<Vec<_>>(),
+            "disagreement" => rows.iter().map(|r| r.stated.is_some_and(|s| s != r.computed)).collect::<Vec<_>>(),
+            "candidacies" => rows.iter().map(|r| r.candidacies as u32).collect::<Vec<_>>(),
+        )?;
+        Ok(Succession {
+            positions,
+            candidates,
+            summary,
+        })
+    }
+}
