@@ -137,6 +137,25 @@ fn fits_for_roles(
     Ok(out)
 }
 
+/// A person on a position's candidate list.
+struct Candidacy {
+    id: String,
+    nominated: bool,
+    stated: Option<Readiness>,
+}
+
+struct PositionRow<'a> {
+    id: &'a str,
+    position: &'a cadre_model::PositionDefined,
+    incumbent: Option<String>,
+    leaving_on: Option<String>,
+    /// Candidates per computed band, in `Readiness` order.
+    bands: [usize; 4],
+    bench: usize,
+    discounted: f64,
+    risk: &'static str,
+}
+
 struct CandidateRow {
     position: String,
     candidate: String,
@@ -182,14 +201,18 @@ impl Succession {
             });
 
         // candidates per position: nominated (standing) ∪ best fits not holding it
-        let mut per_position: Vec<(&String, Vec<(String, bool, Option<Readiness>)>)> = Vec::new();
+        let mut per_position: Vec<(&String, Vec<Candidacy>)> = Vec::new();
         for (id, p) in &critical {
-            let mut cands: Vec<(String, bool, Option<Readiness>)> = nominations
+            let mut cands: Vec<Candidacy> = nominations
                 .get(id.as_str())
                 .map(|ns| {
                     ns.iter()
                         .filter(|n| employees.contains_key(n.candidate_id.as_str()))
-                        .map(|n| (n.candidate_id.clone(), true, Some(n.readiness)))
+                        .map(|n| Candidacy {
+                            id: n.candidate_id.clone(),
+                            nominated: true,
+                            stated: Some(n.readiness),
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -206,16 +229,20 @@ impl Succession {
                     continue;
                 }
                 added += 1;
-                if !cands.iter().any(|(c, _, _)| c == e) {
-                    cands.push((e.clone(), false, None));
+                if !cands.iter().any(|c| &c.id == e) {
+                    cands.push(Candidacy {
+                        id: e.clone(),
+                        nominated: false,
+                        stated: None,
+                    });
                 }
             }
             per_position.push((id, cands));
         }
         let mut candidacies: HashMap<String, usize> = HashMap::new();
         for (_, cands) in &per_position {
-            for (c, _, _) in cands {
-                *candidacies.entry(c.clone()).or_default() += 1;
+            for c in cands {
+                *candidacies.entry(c.id.clone()).or_default() += 1;
             }
         }
 
@@ -244,7 +271,12 @@ impl Succession {
                 .find(|e| e.position_id.as_deref() == Some(id.as_str()));
             let mut counts = [0usize; 4];
             let mut discounted = 0.0;
-            for (c, nominated, stated) in cands {
+            for Candidacy {
+                id: c,
+                nominated,
+                stated,
+            } in cands
+            {
                 let e = employees[c.as_str()];
                 let fit = fit_of(&p.role_id, c);
                 let computed = computed_readiness(fit, e.performance, cfg);
@@ -288,16 +320,16 @@ impl Succession {
             if incumbent.is_none() {
                 summary.vacant += 1;
             }
-            pos_rows.push((
-                (*id).clone(),
-                *p,
-                incumbent.map(|i| i.id.clone()),
-                leaving_on.map(|d| d.to_string()),
-                counts,
+            pos_rows.push(PositionRow {
+                id,
+                position: p,
+                incumbent: incumbent.map(|i| i.id.clone()),
+                leaving_on: leaving_on.map(|d| d.to_string()),
+                bands: counts,
                 bench,
                 discounted,
                 risk,
-            ));
+            });
         }
         if !critical.is_empty() {
             summary.coverage = Some(summary.with_ready_now as f64 / critical.len() as f64);
@@ -314,21 +346,21 @@ impl Succession {
             .collect();
 
         let positions = df!(
-            "position_id" => pos_rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
-            "title" => pos_rows.iter().map(|r| r.1.title.as_str()).collect::<Vec<_>>(),
-            "org_unit_id" => pos_rows.iter().map(|r| r.1.org_unit_id.as_str()).collect::<Vec<_>>(),
-            "role_id" => pos_rows.iter().map(|r| r.1.role_id.as_str()).collect::<Vec<_>>(),
-            "incumbent_id" => pos_rows.iter().map(|r| r.2.as_deref()).collect::<Vec<_>>(),
-            "incumbent_leaving_on" => pos_rows.iter().map(|r| r.3.as_deref()).collect::<Vec<_>>(),
-            "vacant" => pos_rows.iter().map(|r| r.2.is_none()).collect::<Vec<_>>(),
-            "candidates" => pos_rows.iter().map(|r| r.4.iter().sum::<usize>() as u32).collect::<Vec<_>>(),
-            "ready_now" => pos_rows.iter().map(|r| r.4[0] as u32).collect::<Vec<_>>(),
-            "ready_1_2_years" => pos_rows.iter().map(|r| r.4[1] as u32).collect::<Vec<_>>(),
-            "ready_3_plus_years" => pos_rows.iter().map(|r| r.4[2] as u32).collect::<Vec<_>>(),
-            "not_ready" => pos_rows.iter().map(|r| r.4[3] as u32).collect::<Vec<_>>(),
-            "bench_strength" => pos_rows.iter().map(|r| r.5 as u32).collect::<Vec<_>>(),
-            "discounted_bench" => pos_rows.iter().map(|r| r.6).collect::<Vec<_>>(),
-            "risk" => pos_rows.iter().map(|r| r.7).collect::<Vec<_>>(),
+            "position_id" => pos_rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+            "title" => pos_rows.iter().map(|r| r.position.title.as_str()).collect::<Vec<_>>(),
+            "org_unit_id" => pos_rows.iter().map(|r| r.position.org_unit_id.as_str()).collect::<Vec<_>>(),
+            "role_id" => pos_rows.iter().map(|r| r.position.role_id.as_str()).collect::<Vec<_>>(),
+            "incumbent_id" => pos_rows.iter().map(|r| r.incumbent.as_deref()).collect::<Vec<_>>(),
+            "incumbent_leaving_on" => pos_rows.iter().map(|r| r.leaving_on.as_deref()).collect::<Vec<_>>(),
+            "vacant" => pos_rows.iter().map(|r| r.incumbent.is_none()).collect::<Vec<_>>(),
+            "candidates" => pos_rows.iter().map(|r| r.bands.iter().sum::<usize>() as u32).collect::<Vec<_>>(),
+            "ready_now" => pos_rows.iter().map(|r| r.bands[0] as u32).collect::<Vec<_>>(),
+            "ready_1_2_years" => pos_rows.iter().map(|r| r.bands[1] as u32).collect::<Vec<_>>(),
+            "ready_3_plus_years" => pos_rows.iter().map(|r| r.bands[2] as u32).collect::<Vec<_>>(),
+            "not_ready" => pos_rows.iter().map(|r| r.bands[3] as u32).collect::<Vec<_>>(),
+            "bench_strength" => pos_rows.iter().map(|r| r.bench as u32).collect::<Vec<_>>(),
+            "discounted_bench" => pos_rows.iter().map(|r| r.discounted).collect::<Vec<_>>(),
+            "risk" => pos_rows.iter().map(|r| r.risk).collect::<Vec<_>>(),
         )?;
         let candidates = df!(
             "position_id" => rows.iter().map(|r| r.position.as_str()).collect::<Vec<_>>(),
