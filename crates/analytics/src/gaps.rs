@@ -217,7 +217,7 @@ impl Analysis {
 
     /// Metrics grouped by `keys` over `pairs` (which carry `role_fit`), the
     /// mean role fit taken once per employee, not once per pair.
-    fn grouped(pairs: LazyFrame, keys: &[&str]) -> LazyFrame {
+    pub(crate) fn grouped(pairs: LazyFrame, keys: &[&str]) -> LazyFrame {
         let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
         let mut per_person = key_cols.clone();
         per_person.push(col("employee_id"));

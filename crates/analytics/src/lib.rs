@@ -19,6 +19,7 @@ mod ninebox;
 mod succession;
 mod table;
 mod training;
+mod trends;
 
 pub use config::AnalyticsConfig;
 pub use gaps::{Analysis, Scope, ROLLUP_COLUMNS};
@@ -26,6 +27,7 @@ pub use polars::prelude::DataFrame;
 pub use succession::{computed_readiness, readiness_name, Succession, SuccessionSummary};
 pub use table::Table;
 pub use training::course_effects;
+pub use trends::{month_ends, plan_history, subtree, trends, PlanHistory};
 
 /// Errors from analytics.
 #[derive(Debug, thiserror::Error)]
@@ -36,4 +38,7 @@ pub enum AnalyticsError {
     /// The caller asked about an org unit the snapshot does not have.
     #[error("unknown org unit {0:?}")]
     UnknownUnit(String),
+    /// The caller asked about a position the snapshot does not have.
+    #[error("unknown position {0:?}")]
+    UnknownPosition(String),
 }

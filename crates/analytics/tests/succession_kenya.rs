@@ -386,3 +386,65 @@ fn nine_box_counts_and_members() {
     let ids: Vec<&Value> = members.iter().map(|r| &r["employee_id"]).collect();
     assert_eq!(ids, [&json!("X"), &json!("Y")]);
 }
+
+#[test]
+fn plan_history_shows_nominations_and_moving_readiness() {
+    use cadre_analytics::plan_history;
+    let t = timeline();
+    let when = DateTime::parse_from_rfc3339("2026-06-30T23:59:59Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let h = plan_history(
+        &t,
+        &LevelPolicy::default(),
+        &AnalyticsConfig::default(),
+        when,
+        2,
+        "pos-dir",
+    )
+    .unwrap();
+    let events = rows(&h.events);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["action"], "nominated");
+    let r = rows(&h.readiness);
+    let x = |month: &str| {
+        find(&r, &[("as_of", month), ("candidate_id", "X")])["computed_readiness"].clone()
+    };
+    assert_eq!(
+        x("2026-05-31T23:59:59+00:00"),
+        "ready_now",
+        "assessed on 20 May"
+    );
+    let r_apr = rows(
+        &plan_history(
+            &t,
+            &LevelPolicy::default(),
+            &AnalyticsConfig::default(),
+            when,
+            3,
+            "pos-dir",
+        )
+        .unwrap()
+        .readiness,
+    );
+    let x_apr = find(
+        &r_apr,
+        &[
+            ("as_of", "2026-04-30T23:59:59+00:00"),
+            ("candidate_id", "X"),
+        ],
+    );
+    assert_eq!(
+        x_apr["computed_readiness"], "not_ready",
+        "before X was assessed"
+    );
+    assert!(plan_history(
+        &t,
+        &LevelPolicy::default(),
+        &AnalyticsConfig::default(),
+        when,
+        1,
+        "nowhere"
+    )
+    .is_err());
+}

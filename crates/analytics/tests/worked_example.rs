@@ -502,3 +502,69 @@ fn training_needs_courses_and_development_lists() {
     let a = Table::from_frame(&g.development_list("A").unwrap());
     assert_eq!(a.rows.len(), 1, "A meets working with others");
 }
+
+#[test]
+fn monthly_trends_are_computed_as_of_each_month_end() {
+    use cadre_analytics::trends;
+    let t = timeline();
+    let df = trends(
+        &t,
+        &LevelPolicy::default(),
+        &Default::default(),
+        at("2026-06-30T23:59:59Z"),
+        3,
+        None,
+    )
+    .unwrap();
+    let rows = Table::from_frame(&df).records();
+    let when: Vec<&str> = rows.iter().map(|r| r["as_of"].as_str().unwrap()).collect();
+    assert_eq!(
+        when,
+        [
+            "2026-04-30T23:59:59+00:00",
+            "2026-05-31T23:59:59+00:00",
+            "2026-06-30T23:59:59+00:00"
+        ]
+    );
+    // April: C's customer focus is unassessed (the 2024 assessment is outside the window)
+    close(
+        num(&rows[0], "mean_gap"),
+        (0.6 + 0.0 + 1.0 + 0.0) / 4.0,
+        "April mean gap",
+    );
+    // May: C's course of 1 May gives a provisional level 1, gap 2
+    close(num(&rows[1], "mean_gap"), 0.72, "May mean gap");
+    close(
+        num(&rows[1], "mean_gap_change"),
+        0.72 - 0.4,
+        "change April → May",
+    );
+    close(num(&rows[2], "mean_gap_change"), 0.0, "change May → June");
+    assert_eq!(rows[0]["mean_gap_change"], Value::Null);
+    for r in &rows {
+        close(num(r, "coverage"), 4.0 / 6.0, "coverage each month");
+        close(num(r, "staleness"), 0.2, "staleness each month");
+        assert_eq!(r["headcount"], 3);
+        assert_eq!(
+            r["succession_coverage"],
+            Value::Null,
+            "no critical positions"
+        );
+    }
+    let housing = trends(
+        &t,
+        &LevelPolicy::default(),
+        &Default::default(),
+        at("2026-06-30T23:59:59Z"),
+        1,
+        Some("housing"),
+    )
+    .unwrap();
+    let h = Table::from_frame(&housing).records();
+    close(
+        num(&h[0], "mean_gap"),
+        (0.6 + 0.0 + 1.0) / 3.0,
+        "housing in June",
+    );
+    assert_eq!(h[0]["headcount"], 2);
+}
