@@ -16,6 +16,7 @@ mod config;
 mod frames;
 mod gaps;
 mod ninebox;
+mod query;
 mod succession;
 mod table;
 mod training;
@@ -24,8 +25,9 @@ mod trends;
 pub use config::AnalyticsConfig;
 pub use gaps::{Analysis, Scope, ROLLUP_COLUMNS};
 pub use polars::prelude::DataFrame;
+pub use query::{parse_as_of, run_query, write_parquet, QueryKind, QueryOutput, QueryRequest};
 pub use succession::{computed_readiness, readiness_name, Succession, SuccessionSummary};
-pub use table::Table;
+pub use table::{cell_text, Table};
 pub use training::course_effects;
 pub use trends::{month_ends, plan_history, subtree, trends, PlanHistory};
 
@@ -38,6 +40,12 @@ pub enum AnalyticsError {
     /// The caller asked about an org unit the snapshot does not have.
     #[error("unknown org unit {0:?}")]
     UnknownUnit(String),
+    /// The caller asked about an employee the snapshot does not have.
+    #[error("unknown employee {0:?}")]
+    UnknownEmployee(String),
+    /// A query lacks a parameter it needs.
+    #[error("this query needs --{0} (or ?{0}=...)")]
+    Missing(&'static str),
     /// The caller asked about a position the snapshot does not have.
     #[error("unknown position {0:?}")]
     UnknownPosition(String),

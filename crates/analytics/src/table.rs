@@ -14,7 +14,7 @@ pub struct Table {
 }
 
 impl Table {
-    /// Copies a frame; NaN and infinite numbers become null.
+    /// Copies a frame; floats are rounded to 12 decimal places, NaN and infinite numbers become null.
     pub fn from_frame(df: &DataFrame) -> Table {
         let columns = df
             .get_column_names()
@@ -47,9 +47,47 @@ impl Table {
             .collect()
     }
 
+    /// Writes the table as CSV (RFC 4180 quoting; nulls as empty fields).
+    pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let line = |cells: Vec<String>| {
+            cells
+                .iter()
+                .map(|c| {
+                    if c.contains([',', '"', '\n', '\r']) {
+                        format!("\"{}\"", c.replace('"', "\"\""))
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        writeln!(w, "{}", line(self.columns.clone()))?;
+        for r in &self.rows {
+            writeln!(w, "{}", line(r.iter().map(cell_text).collect()))?;
+        }
+        Ok(())
+    }
+
     /// The index of a column.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
+    }
+}
+
+/// A figure rounded to 12 decimal places: parallel aggregation may sum in
+/// any order, and the last bits of a float must not make two runs differ.
+fn float(x: f64) -> Value {
+    let r = (x * 1e12).round() / 1e12;
+    serde_json::Number::from_f64(if r == 0.0 { 0.0 } else { r }).map_or(Value::Null, Value::Number)
+}
+
+/// A cell as plain text: strings unquoted, null empty.
+pub fn cell_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -67,10 +105,30 @@ fn to_json(v: AnyValue<'_>) -> Value {
         AnyValue::Int16(n) => n.into(),
         AnyValue::Int32(n) => n.into(),
         AnyValue::Int64(n) => n.into(),
-        AnyValue::Float32(x) => {
-            serde_json::Number::from_f64(f64::from(x)).map_or(Value::Null, Value::Number)
-        }
-        AnyValue::Float64(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
+        AnyValue::Float32(x) => float(f64::from(x)),
+        AnyValue::Float64(x) => float(x),
         other => Value::String(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_what_needs_quoting() {
+        let t = Table {
+            columns: vec!["a".into(), "b".into()],
+            rows: vec![
+                vec![Value::String("x, \"y\"".into()), Value::Null],
+                vec![1.5.into(), true.into()],
+            ],
+        };
+        let mut out = Vec::new();
+        t.write_csv(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a,b\n\"x, \"\"y\"\"\",\n1.5,true\n"
+        );
     }
 }

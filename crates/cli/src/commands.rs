@@ -8,13 +8,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use cadre_ingest::{import_file, ImportSummary, Ingestor, StoreLayout};
+use cadre_analytics::{AnalyticsConfig, QueryKind, QueryRequest, Scope, Table};
+use cadre_ingest::{import_file, ImportSummary, Ingestor, StoreLayout, StoreReader};
 use cadre_projection::LevelPolicy;
+use cadre_projection::Timeline;
 use cadre_server::{ServerConfig, Service};
 use cadre_synth::SynthConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{Cli, Command, DemoArgs, ExportArgs, GenerateArgs, IngestArgs, ServeArgs, SynthArgs};
+use crate::{
+    Cli, Command, DemoArgs, ExportArgs, Format, GenerateArgs, IngestArgs, QueryArgs, ServeArgs,
+    SynthArgs,
+};
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -24,6 +29,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(a) => generate(a),
         Command::Ingest(a) => ingest(&data, a),
         Command::Serve(a) => serve(&data, a),
+        Command::Query(a) => query(&data, a),
         Command::Status => status(&data),
         Command::Export(a) => export(&data, a),
         Command::DeadLetters => dead_letters(&data),
@@ -186,6 +192,7 @@ fn run_server(
         addr,
         ingest_token: token,
         policy: LevelPolicy::default(),
+        analytics: AnalyticsConfig::default(),
     };
     let service = Arc::new(Service::new(ingestor, &config).context("cannot fold the event log")?);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -254,19 +261,32 @@ fn demo(data: &Path, a: DemoArgs) -> Result<ExitCode> {
     })
 }
 
+fn reader(data: &Path) -> Result<StoreReader> {
+    if !data.exists() {
+        bail!(
+            "no data directory at {}; ingest events first (cadre ingest FILE, or cadre demo)",
+            data.display()
+        );
+    }
+    StoreReader::open(&StoreLayout::new(data))
+        .with_context(|| format!("cannot read {}", data.display()))
+}
+
 fn status(data: &Path) -> Result<ExitCode> {
-    let ingestor = open(data)?;
+    let store = reader(data)?;
     let mut latest = None;
+    let mut events = 0u64;
     let mut types = std::collections::BTreeMap::<&'static str, u64>::new();
-    ingestor.replay(|_, e| {
+    store.replay(|_, e| {
+        events += 1;
         latest = latest.max(Some(e.occurred_at));
         *types.entry(e.event_type().as_str()).or_default() += 1;
     })?;
     let out = serde_json::json!({
         "data_dir": data.display().to_string(),
-        "events": ingestor.log().len(),
-        "dead_letters": ingestor.dead_letters(),
-        "log_bytes": ingestor.log().disk_bytes(),
+        "events": events,
+        "dead_letters": store.read_dead_letters()?.len(),
+        "log_bytes": store.log_bytes(),
         "latest_occurred_at": latest,
         "events_by_type": types,
     });
@@ -275,10 +295,10 @@ fn status(data: &Path) -> Result<ExitCode> {
 }
 
 fn export(data: &Path, a: ExportArgs) -> Result<ExitCode> {
-    let ingestor = open(data)?;
+    let store = reader(data)?;
     let mut out = output(a.output.as_deref())?;
     let mut err = None;
-    ingestor.replay(|_, e| {
+    store.replay(|_, e| {
         if err.is_none() {
             err = writeln!(out, "{}", e.to_json()).err();
         }
@@ -291,10 +311,94 @@ fn export(data: &Path, a: ExportArgs) -> Result<ExitCode> {
 }
 
 fn dead_letters(data: &Path) -> Result<ExitCode> {
-    let ingestor = open(data)?;
+    let store = reader(data)?;
     let mut out = io::stdout().lock();
-    for d in ingestor.read_dead_letters()? {
+    for d in store.read_dead_letters()? {
         writeln!(out, "{}", serde_json::to_string(&d)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn query(data: &Path, a: QueryArgs) -> Result<ExitCode> {
+    let kind = QueryKind::parse(&a.kind).expect("clap checks the kind");
+    let as_of = cadre_analytics::parse_as_of(a.as_of.as_deref()).map_err(anyhow::Error::msg)?;
+    let store = reader(data)?;
+    let mut timeline = Timeline::new();
+    store.replay(|seq, e| timeline.apply(seq, &e))?;
+    let request = QueryRequest {
+        kind,
+        scope: Scope {
+            org_unit: a.org_unit,
+            category: a.category,
+            role: a.role,
+        },
+        as_of,
+        months: a.months.clamp(1, 120),
+        employee: a.employee,
+        position: a.position,
+    };
+    let out = cadre_analytics::run_query(
+        &timeline,
+        &LevelPolicy::default(),
+        &AnalyticsConfig::default(),
+        &request,
+    )?;
+    let pick = || -> Result<&cadre_analytics::DataFrame> {
+        match &a.table {
+            None => Ok(&out.tables[0].1),
+            Some(name) => out
+                .tables
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, d)| d)
+                .with_context(|| {
+                    let names: Vec<&str> = out.tables.iter().map(|(n, _)| n.as_str()).collect();
+                    format!(
+                        "no table {name:?} in {}; tables: {}",
+                        kind.name(),
+                        names.join(", ")
+                    )
+                }),
+        }
+    };
+    match a.format {
+        Format::Json => {
+            let mut w = output(a.output.as_deref())?;
+            writeln!(w, "{}", serde_json::to_string_pretty(&out.to_json())?)?;
+            w.flush()?;
+        }
+        Format::Csv => {
+            let mut w = output(a.output.as_deref())?;
+            Table::from_frame(pick()?).write_csv(&mut w)?;
+            w.flush()?;
+        }
+        Format::Parquet => {
+            let Some(path) = a.output.as_deref() else {
+                bail!("--format parquet writes a file: add --output FILE.parquet");
+            };
+            let f =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            cadre_analytics::write_parquet(pick()?, f)?;
+        }
+        Format::Table => {
+            let mut w = output(a.output.as_deref())?;
+            writeln!(w, "{} as of {}", kind.name(), out.as_of.to_rfc3339())?;
+            if let Some(summary) = &out.summary {
+                if let Some(obj) = summary.as_object() {
+                    for (k, v) in obj {
+                        writeln!(w, "  {k}: {}", cadre_analytics::cell_text(v))?;
+                    }
+                }
+            }
+            for (name, df) in &out.tables {
+                if a.table.as_ref().is_some_and(|t| t != name) {
+                    continue;
+                }
+                writeln!(w, "\n{name}")?;
+                crate::render::text_table(&Table::from_frame(df), &mut w)?;
+            }
+            w.flush()?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

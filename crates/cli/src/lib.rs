@@ -5,6 +5,7 @@
 //! sees: progress bars, summaries and error messages that say what to do.
 
 mod commands;
+mod render;
 
 use std::path::PathBuf;
 
@@ -69,6 +70,18 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Serve the API, the dashboard and /metrics.
     Serve(ServeArgs),
+    /// Compute analytics from the event log, as of any date.
+    ///
+    /// KIND is one of: gaps (roll-ups by competency, category, role and unit,
+    /// per-employee role fit, level distribution), training-needs (ranked
+    /// competencies and the courses that address them), succession (critical
+    /// positions, candidates, bench strength, risk), nine-box, trends (monthly
+    /// figures and their change), development (one employee's list; needs
+    /// --employee), plan (one position's plan history; needs --position).
+    ///
+    /// The numbers are the same as GET /v1/query/KIND returns; --format json
+    /// prints exactly that answer. Safe to run while `cadre serve` is running.
+    Query(QueryArgs),
     /// Show what the data directory holds.
     Status,
     /// Write every stored event as NDJSON, in log order.
@@ -147,6 +160,57 @@ pub struct ServeArgs {
 /// `cadre export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// Output formats of `cadre query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned text tables for people.
+    Table,
+    /// One table as CSV (choose it with --table).
+    Csv,
+    /// Every table and the summary as JSON, as the HTTP API answers.
+    Json,
+    /// One table as Parquet (needs --output).
+    Parquet,
+}
+
+/// `cadre query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// gaps, training-needs, succession, nine-box, trends, development or plan.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(["gaps", "training-needs", "succession", "nine-box", "trends", "development", "plan"]))]
+    pub kind: String,
+    /// Limit to this org unit and everything under it.
+    #[arg(long)]
+    pub org_unit: Option<String>,
+    /// Limit to competencies of this category (gaps, training-needs).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Limit to employees in this role (gaps, training-needs).
+    #[arg(long)]
+    pub role: Option<String>,
+    /// As of this date (YYYY-MM-DD, end of day UTC) or RFC 3339 instant; default now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Months of history for trends and plan.
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// The employee, for development.
+    #[arg(long)]
+    pub employee: Option<String>,
+    /// The position, for plan.
+    #[arg(long)]
+    pub position: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Which table to write for csv and parquet (default: the first).
+    #[arg(long)]
+    pub table: Option<String>,
     /// Write here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,

@@ -18,5 +18,5 @@ mod validate;
 
 pub use body::{parse_body, parse_line, Item};
 pub use import::{import_file, ImportError, ImportSummary};
-pub use store::{Batch, DeadLetter, IngestError, Ingestor, Outcome, StoreLayout};
+pub use store::{Batch, DeadLetter, IngestError, Ingestor, Outcome, StoreLayout, StoreReader};
 pub use validate::{Rejection, Validator, SCHEMAS};

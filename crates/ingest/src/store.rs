@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cadre_log::{Appended, Log, LogError, LogOptions, Recovery};
+use cadre_log::{Appended, Log, LogError, LogOptions, LogReader, Record, Recovery};
 use cadre_model::Event;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -239,36 +239,83 @@ impl Ingestor {
     }
 
     /// Calls `f` with every stored event in log order.
-    pub fn replay(&self, mut f: impl FnMut(u64, Event)) -> Result<(), IngestError> {
-        let mut bad = None;
-        self.log.scan(|r| {
-            if bad.is_some() {
-                return;
-            }
-            match std::str::from_utf8(&r.payload)
-                .map_err(|e| e.to_string())
-                .and_then(|t| Event::from_json(t).map_err(|e| e.to_string()))
-            {
-                Ok(e) => f(r.seq, e),
-                Err(reason) => bad = Some(IngestError::Stored { seq: r.seq, reason }),
-            }
-        })?;
-        bad.map_or(Ok(()), Err)
+    pub fn replay(&self, f: impl FnMut(u64, Event)) -> Result<(), IngestError> {
+        decode_all(|g| self.log.scan(g), f)
     }
 
     /// Every dead letter, oldest first.
     pub fn read_dead_letters(&self) -> Result<Vec<DeadLetter>, IngestError> {
-        let mut out = Vec::new();
-        self.dead.scan(|r| {
-            if let Ok(d) = serde_json::from_slice(&r.payload) {
-                out.push(d);
-            }
-        })?;
-        Ok(out)
+        letters(|g| self.dead.scan(g))
     }
 
     /// The data directory's log path (for messages).
     pub fn log_dir(&self) -> &Path {
         self.log.dir()
+    }
+}
+
+/// Decodes every record a scan yields, stopping at the first that does not decode.
+fn decode_all<S, R>(scan: S, mut f: impl FnMut(u64, Event)) -> Result<(), IngestError>
+where
+    S: FnOnce(&mut dyn FnMut(Record)) -> Result<R, LogError>,
+{
+    let mut bad = None;
+    scan(&mut |r: Record| {
+        if bad.is_some() {
+            return;
+        }
+        match std::str::from_utf8(&r.payload)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Event::from_json(t).map_err(|e| e.to_string()))
+        {
+            Ok(e) => f(r.seq, e),
+            Err(reason) => bad = Some(IngestError::Stored { seq: r.seq, reason }),
+        }
+    })?;
+    bad.map_or(Ok(()), Err)
+}
+
+fn letters<S, R>(scan: S) -> Result<Vec<DeadLetter>, IngestError>
+where
+    S: FnOnce(&mut dyn FnMut(Record)) -> Result<R, LogError>,
+{
+    let mut out = Vec::new();
+    scan(&mut |r: Record| {
+        if let Ok(d) = serde_json::from_slice(&r.payload) {
+            out.push(d);
+        }
+    })?;
+    Ok(out)
+}
+
+/// Read-only access to a data directory, safe beside a running `cadre serve`.
+#[derive(Debug)]
+pub struct StoreReader {
+    log: LogReader,
+    dead: LogReader,
+}
+
+impl StoreReader {
+    /// Opens the stores under a data directory for reading; takes no lock, changes nothing.
+    pub fn open(layout: &StoreLayout) -> Result<StoreReader, IngestError> {
+        Ok(StoreReader {
+            log: LogReader::open(&layout.log_dir())?,
+            dead: LogReader::open(&layout.dead_letter_dir())?,
+        })
+    }
+
+    /// Calls `f` with every stored event in log order.
+    pub fn replay(&self, f: impl FnMut(u64, Event)) -> Result<(), IngestError> {
+        decode_all(|g| self.log.scan(g), f)
+    }
+
+    /// Every dead letter, oldest first.
+    pub fn read_dead_letters(&self) -> Result<Vec<DeadLetter>, IngestError> {
+        letters(|g| self.dead.scan(g))
+    }
+
+    /// Bytes of the event log on disk.
+    pub fn log_bytes(&self) -> u64 {
+        self.log.disk_bytes()
     }
 }

@@ -240,11 +240,10 @@ impl Log {
 
     /// Bytes on disk across all segments.
     pub fn disk_bytes(&self) -> u64 {
-        self.segments
-            .iter()
-            .filter_map(|p| fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum()
+        LogReader {
+            segments: self.segments.clone(),
+        }
+        .disk_bytes()
     }
 
     /// Appends a batch and makes it durable with one `fsync` before returning.
@@ -320,26 +319,8 @@ impl Log {
     }
 
     /// Calls `f` with every stored record, in sequence order.
-    pub fn scan(&self, mut f: impl FnMut(Record)) -> Result<(), LogError> {
-        let mut seq = 0;
-        for path in &self.segments {
-            let scan = scan_segment(path, |_, id, payload| {
-                f(Record {
-                    seq,
-                    id,
-                    payload: payload.to_vec(),
-                });
-                seq += 1;
-            })?;
-            if let Some((offset, reason)) = scan.damage {
-                return Err(LogError::Corrupt {
-                    path: path.clone(),
-                    offset,
-                    reason,
-                });
-            }
-        }
-        Ok(())
+    pub fn scan(&self, f: impl FnMut(Record)) -> Result<(), LogError> {
+        scan_segments(&self.segments, false, f).map(|_| ())
     }
 
     /// Every stored record, in sequence order.
@@ -347,6 +328,74 @@ impl Log {
         let mut out = Vec::with_capacity(self.ids.len());
         self.scan(|r| out.push(r))?;
         Ok(out)
+    }
+}
+
+/// Reads every record of `segments` in order. Damage is an error, except at
+/// the end of the last segment when `tolerate_tail` is set: there it is a
+/// write in flight by the process that owns the log, and reading stops.
+fn scan_segments(
+    segments: &[PathBuf],
+    tolerate_tail: bool,
+    mut f: impl FnMut(Record),
+) -> Result<u64, LogError> {
+    let mut seq = 0;
+    for (i, path) in segments.iter().enumerate() {
+        let scan = scan_segment(path, |_, id, payload| {
+            f(Record {
+                seq,
+                id,
+                payload: payload.to_vec(),
+            });
+            seq += 1;
+        })?;
+        if let Some((offset, reason)) = scan.damage {
+            if tolerate_tail && i + 1 == segments.len() {
+                break;
+            }
+            return Err(LogError::Corrupt {
+                path: path.clone(),
+                offset,
+                reason,
+            });
+        }
+    }
+    Ok(seq)
+}
+
+/// A read-only view of a log that another process may be writing.
+///
+/// It takes no lock and changes nothing: a torn tail of the last segment is
+/// taken for a write in progress and not read. A directory that does not
+/// exist reads as an empty log.
+#[derive(Debug)]
+pub struct LogReader {
+    segments: Vec<PathBuf>,
+}
+
+impl LogReader {
+    /// Opens `dir` for reading.
+    pub fn open(dir: &Path) -> Result<LogReader, LogError> {
+        let segments = if dir.exists() {
+            list_segments(dir)?
+        } else {
+            Vec::new()
+        };
+        Ok(LogReader { segments })
+    }
+
+    /// Calls `f` with every complete record, in sequence order; returns how many.
+    pub fn scan(&self, f: impl FnMut(Record)) -> Result<u64, LogError> {
+        scan_segments(&self.segments, true, f)
+    }
+
+    /// Bytes on disk across all segments.
+    pub fn disk_bytes(&self) -> u64 {
+        self.segments
+            .iter()
+            .filter_map(|p| fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
     }
 }
 
@@ -621,6 +670,39 @@ mod tests {
             assert_eq!(r.seq, i as u64);
             assert_eq!(r.payload, payloads[i]);
         }
+    }
+
+    #[test]
+    fn a_reader_skips_a_write_in_flight_and_changes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut log, _) = open(tmp.path());
+        log.append_batch([(id(1), &b"one"[..]), (id(2), &b"two"[..])])
+            .unwrap();
+        let seg = tmp.path().join("00000000.seg");
+        let len = fs::metadata(&seg).unwrap().len();
+        // half a record, as a writer mid-append leaves it
+        OpenOptions::new()
+            .append(true)
+            .open(&seg)
+            .unwrap()
+            .write_all(&[9, 0, 0, 0, 1])
+            .unwrap();
+        let reader = LogReader::open(tmp.path()).expect("opens beside the writer");
+        let mut seen = Vec::new();
+        assert_eq!(reader.scan(|r| seen.push(r.payload)).unwrap(), 2);
+        assert_eq!(seen, vec![b"one".to_vec(), b"two".to_vec()]);
+        assert_eq!(
+            fs::metadata(&seg).unwrap().len(),
+            len + 5,
+            "the reader truncates nothing"
+        );
+        assert_eq!(
+            LogReader::open(&tmp.path().join("absent"))
+                .unwrap()
+                .scan(|_| {})
+                .unwrap(),
+            0
+        );
     }
 
     #[test]

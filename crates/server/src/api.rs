@@ -4,14 +4,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cadre_analytics::{Analysis, Scope, Table};
 use cadre_ingest::{parse_body, Outcome};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -30,6 +30,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/v1/gaps/competencies", get(gaps_by_competency))
         .route("/v1/gaps/categories", get(gaps_by_category))
         .route("/v1/gaps/heatmap", get(heatmap))
+        .route("/v1/query/{kind}", get(query))
         .with_state(service)
 }
 
@@ -116,19 +117,8 @@ struct GapQuery {
     role: Option<String>,
 }
 
-/// Parses `2026-01-31` (the end of that day, UTC) or an RFC 3339 instant.
 pub(crate) fn parse_as_of(s: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
-    let Some(s) = s.filter(|s| !s.is_empty()) else {
-        return Ok(Utc::now());
-    };
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(23, 59, 59).expect("valid time").and_utc());
-    }
-    DateTime::parse_from_rfc3339(s)
-        .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| {
-            ApiError::BadRequest(format!("as_of {s:?} is neither YYYY-MM-DD nor RFC 3339"))
-        })
+    cadre_analytics::parse_as_of(s).map_err(ApiError::BadRequest)
 }
 
 /// Runs an analytics closure over a snapshot on the blocking pool.
@@ -256,4 +246,45 @@ async fn heatmap(
         })))
     })
     .await
+}
+
+/// Parameters of `GET /v1/query/{kind}`, the same as `cadre query`'s flags.
+#[derive(Debug, Deserialize)]
+struct QueryParams {
+    as_of: Option<String>,
+    org_unit: Option<String>,
+    category: Option<String>,
+    role: Option<String>,
+    months: Option<u32>,
+    employee: Option<String>,
+    position: Option<String>,
+}
+
+/// `GET /v1/query/{kind}`: the same tables `cadre query KIND --format json` prints.
+async fn query(
+    State(s): State<Arc<Service>>,
+    Path(kind): Path<String>,
+    Query(p): Query<QueryParams>,
+) -> Result<Json<Value>, ApiError> {
+    let kind = cadre_analytics::QueryKind::parse(&kind).ok_or_else(|| {
+        let known: Vec<&str> = cadre_analytics::QueryKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .collect();
+        ApiError::NotFound(format!("no query {kind:?}; known: {}", known.join(", ")))
+    })?;
+    let request = cadre_analytics::QueryRequest {
+        kind,
+        scope: Scope {
+            org_unit: p.org_unit.filter(|x| !x.is_empty()),
+            category: p.category.filter(|x| !x.is_empty()),
+            role: p.role.filter(|x| !x.is_empty()),
+        },
+        as_of: parse_as_of(p.as_of.as_deref())?,
+        months: p.months.unwrap_or(12).clamp(1, 120),
+        employee: p.employee,
+        position: p.position,
+    };
+    let out = tokio::task::spawn_blocking(move || s.query(&request)).await??;
+    Ok(Json(out.to_json()))
 }

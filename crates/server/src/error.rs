@@ -29,9 +29,10 @@ pub enum ApiError {
 impl From<AnalyticsError> for ApiError {
     fn from(e: AnalyticsError) -> Self {
         match e {
-            AnalyticsError::UnknownUnit(_) | AnalyticsError::UnknownPosition(_) => {
-                ApiError::NotFound(e.to_string())
-            }
+            AnalyticsError::UnknownUnit(_)
+            | AnalyticsError::UnknownPosition(_)
+            | AnalyticsError::UnknownEmployee(_) => ApiError::NotFound(e.to_string()),
+            AnalyticsError::Missing(_) => ApiError::BadRequest(e.to_string()),
             AnalyticsError::Polars(_) => ApiError::Internal(e.to_string()),
         }
     }

@@ -31,6 +31,8 @@ pub struct ServerConfig {
     pub ingest_token: String,
     /// How effective levels are computed.
     pub policy: LevelPolicy,
+    /// Thresholds of the analytics.
+    pub analytics: cadre_analytics::AnalyticsConfig,
 }
 
 /// The running pipeline: store, projection, metrics.
@@ -38,6 +40,7 @@ pub struct Service {
     ingestor: Mutex<Ingestor>,
     timeline: RwLock<Timeline>,
     policy: LevelPolicy,
+    analytics: cadre_analytics::AnalyticsConfig,
     ingest_token: String,
     metrics: Metrics,
 }
@@ -54,6 +57,7 @@ impl Service {
             ingestor: Mutex::new(ingestor),
             timeline: RwLock::new(timeline),
             policy: config.policy.clone(),
+            analytics: config.analytics.clone(),
             ingest_token: config.ingest_token.clone(),
             metrics,
         })
@@ -93,6 +97,18 @@ impl Service {
         self.metrics
             .set_store(ingestor.log().len(), ingestor.dead_letters());
         Ok(batch)
+    }
+
+    /// Runs a named query over the projection (blocking).
+    pub fn query(
+        &self,
+        q: &cadre_analytics::QueryRequest,
+    ) -> Result<cadre_analytics::QueryOutput, cadre_analytics::AnalyticsError> {
+        let started = std::time::Instant::now();
+        let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
+        let out = cadre_analytics::run_query(&t, &self.policy, &self.analytics, q);
+        self.metrics.record_analytics(started.elapsed());
+        out
     }
 
     /// The organisation as of a moment (blocking).

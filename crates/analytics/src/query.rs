@@ -1,0 +1,220 @@
+//! Named queries: one definition of what `cadre query` prints and what `GET /v1/query/...` answers.
+
+use cadre_projection::{LevelPolicy, Timeline};
+use chrono::{DateTime, Utc};
+use polars::prelude::{col, DataFrame, IntoLazy, SortMultipleOptions};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::{
+    course_effects, plan_history, subtree, trends, Analysis, AnalyticsConfig, AnalyticsError,
+    Scope, Succession, Table,
+};
+
+/// What to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueryKind {
+    /// Gap roll-ups by competency, category, role and unit, per-employee fit, level distribution.
+    Gaps,
+    /// Competencies ranked by weighted gap and by Borich score, and the courses that address them.
+    TrainingNeeds,
+    /// Critical positions, candidates and the summary.
+    Succession,
+    /// The 9-box grid and its members.
+    NineBox,
+    /// Monthly trends.
+    Trends,
+    /// One employee's personal development list (needs `employee`).
+    Development,
+    /// One position's plan history (needs `position`).
+    Plan,
+}
+
+impl QueryKind {
+    /// All kinds, in the order `--help` lists them.
+    pub const ALL: [QueryKind; 7] = [
+        QueryKind::Gaps,
+        QueryKind::TrainingNeeds,
+        QueryKind::Succession,
+        QueryKind::NineBox,
+        QueryKind::Trends,
+        QueryKind::Development,
+        QueryKind::Plan,
+    ];
+
+    /// The name used on the command line and in URLs.
+    pub fn name(self) -> &'static str {
+        match self {
+            QueryKind::Gaps => "gaps",
+            QueryKind::TrainingNeeds => "training-needs",
+            QueryKind::Succession => "succession",
+            QueryKind::NineBox => "nine-box",
+            QueryKind::Trends => "trends",
+            QueryKind::Development => "development",
+            QueryKind::Plan => "plan",
+        }
+    }
+
+    /// Looks a name up.
+    pub fn parse(name: &str) -> Option<QueryKind> {
+        QueryKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// A query and its parameters.
+#[derive(Debug, Clone)]
+pub struct QueryRequest {
+    /// What to compute.
+    pub kind: QueryKind,
+    /// Which pairs (org unit subtree, category, role).
+    pub scope: Scope,
+    /// As of when.
+    pub as_of: DateTime<Utc>,
+    /// How many months of trends or plan history.
+    pub months: u32,
+    /// The employee, for `development`.
+    pub employee: Option<String>,
+    /// The position, for `plan`.
+    pub position: Option<String>,
+}
+
+/// Named tables and an optional summary.
+#[derive(Debug, Clone)]
+pub struct QueryOutput {
+    /// The request's as-of moment.
+    pub as_of: DateTime<Utc>,
+    /// The kind computed.
+    pub kind: QueryKind,
+    /// Tables, the main one first.
+    pub tables: Vec<(String, DataFrame)>,
+    /// Totals that are not a table (succession).
+    pub summary: Option<Value>,
+}
+
+impl QueryOutput {
+    /// The JSON answer: `{"kind", "as_of", "summary", "tables": {name: {"columns", "rows"}}}`.
+    pub fn to_json(&self) -> Value {
+        let tables: serde_json::Map<String, Value> = self
+            .tables
+            .iter()
+            .map(|(name, df)| {
+                let t = Table::from_frame(df);
+                (
+                    name.clone(),
+                    json!({"columns": t.columns, "rows": t.records()}),
+                )
+            })
+            .collect();
+        json!({
+            "kind": self.kind,
+            "as_of": self.as_of.to_rfc3339(),
+            "summary": self.summary,
+            "tables": tables,
+        })
+    }
+}
+
+/// Runs a query against the timeline.
+pub fn run_query(
+    t: &Timeline,
+    policy: &LevelPolicy,
+    cfg: &AnalyticsConfig,
+    q: &QueryRequest,
+) -> Result<QueryOutput, AnalyticsError> {
+    let s = t.snapshot(q.as_of, policy);
+    let a = Analysis::with_config(&s, cfg.clone())?;
+    let unit = q.scope.org_unit.as_deref();
+    if let Some(u) = unit {
+        a.check_unit(u)?;
+    }
+    let mut summary = None;
+    let tables: Vec<(&str, DataFrame)> = match q.kind {
+        QueryKind::Gaps => {
+            let units = a.by_unit()?;
+            let units = match unit {
+                Some(u) => {
+                    let inside: Vec<String> = subtree(&s, u).into_iter().collect();
+                    let inside = polars::df!("unit_id" => inside)?;
+                    units
+                        .lazy()
+                        .inner_join(inside.lazy(), col("unit_id"), col("unit_id"))
+                        .sort(["unit_id"], SortMultipleOptions::default())
+                        .collect()?
+                }
+                None => units,
+            };
+            vec![
+                ("competencies", a.by_competency(&q.scope)?),
+                ("categories", a.by_category(&q.scope)?),
+                ("roles", a.by_role(&q.scope)?),
+                ("units", units),
+                ("employees", a.employees(unit)?),
+                ("distribution", a.level_distribution(&q.scope)?),
+            ]
+        }
+        QueryKind::TrainingNeeds => vec![
+            ("needs", a.training_needs(&q.scope)?),
+            ("courses", course_effects(&s)?),
+        ],
+        QueryKind::Succession => {
+            let units = unit.map(|u| subtree(&s, u));
+            let out = Succession::compute(&s, cfg, units.as_ref())?;
+            summary = Some(serde_json::to_value(&out.summary).expect("summary serializes"));
+            vec![("positions", out.positions), ("candidates", out.candidates)]
+        }
+        QueryKind::NineBox => vec![
+            ("boxes", a.nine_box(unit)?),
+            ("members", a.nine_box_members(unit)?),
+        ],
+        QueryKind::Trends => vec![("trends", trends(t, policy, cfg, q.as_of, q.months, unit)?)],
+        QueryKind::Development => {
+            let e = q
+                .employee
+                .as_deref()
+                .ok_or(AnalyticsError::Missing("employee"))?;
+            if !s.employees.iter().any(|x| x.id == e) {
+                return Err(AnalyticsError::UnknownEmployee(e.to_string()));
+            }
+            vec![("development", a.development_list(e)?)]
+        }
+        QueryKind::Plan => {
+            let p = q
+                .position
+                .as_deref()
+                .ok_or(AnalyticsError::Missing("position"))?;
+            let h = plan_history(t, policy, cfg, q.as_of, q.months, p)?;
+            vec![("events", h.events), ("readiness", h.readiness)]
+        }
+    };
+    Ok(QueryOutput {
+        as_of: q.as_of,
+        kind: q.kind,
+        tables: tables
+            .into_iter()
+            .map(|(n, d)| (n.to_string(), d))
+            .collect(),
+        summary,
+    })
+}
+
+/// Parses an as-of parameter: `2026-01-31` (the end of that day, UTC), an
+/// RFC 3339 instant, or nothing (now).
+pub fn parse_as_of(s: Option<&str>) -> Result<DateTime<Utc>, String> {
+    let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(Utc::now());
+    };
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(23, 59, 59).expect("valid time").and_utc());
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| format!("as-of date {s:?} is neither YYYY-MM-DD nor an RFC 3339 instant"))
+}
+
+/// Writes a frame as Parquet.
+pub fn write_parquet(df: &DataFrame, w: impl std::io::Write) -> Result<(), AnalyticsError> {
+    let mut df = df.clone();
+    polars::prelude::ParquetWriter::new(w).finish(&mut df)?;
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! `cadre query` and `GET /v1/query/...` give the same numbers, in every format.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn cli_json(data: &std::path::Path, args: &[&str]) -> Value {
+    let out = run(
+        cadre(data)
+            .arg("query")
+            .args(args)
+            .args(["--format", "json"]),
+        0,
+    );
+    serde_json::from_slice(&out.stdout).expect("query prints JSON")
+}
+
+#[test]
+fn cli_and_http_agree_on_every_query() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    run(
+        cadre(&data).args([
+            "demo",
+            "--no-serve",
+            "--employees",
+            "300",
+            "--seed",
+            "9",
+            "--end-date",
+            END,
+        ]),
+        0,
+    );
+    // pick an employee and a critical position from the data itself
+    let gaps = cli_json(&data, &["gaps", "--as-of", END]);
+    let employee = gaps["tables"]["employees"]["rows"][0]["employee_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let succession = cli_json(&data, &["succession", "--as-of", END]);
+    let position = succession["tables"]["positions"]["rows"][0]["position_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        succession["summary"]["critical_positions"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (vec!["gaps".into()], String::new()),
+        (
+            vec!["gaps".into(), "--org-unit".into(), "u01".into()],
+            "&org_unit=u01".into(),
+        ),
+        (
+            vec!["gaps".into(), "--category".into(), "staff".into()],
+            "&category=staff".into(),
+        ),
+        (vec!["training-needs".into()], String::new()),
+        (
+            vec![
+                "training-needs".into(),
+                "--role".into(),
+                "role.officer".into(),
+            ],
+            "&role=role.officer".into(),
+        ),
+        (vec!["succession".into()], String::new()),
+        (
+            vec!["succession".into(), "--org-unit".into(), "u01".into()],
+            "&org_unit=u01".into(),
+        ),
+        (
+            vec!["nine-box".into(), "--org-unit".into(), "u02".into()],
+            "&org_unit=u02".into(),
+        ),
+        (
+            vec!["trends".into(), "--months".into(), "3".into()],
+            "&months=3".into(),
+        ),
+        (
+            vec!["development".into(), "--employee".into(), employee.clone()],
+            format!("&employee={employee}"),
+        ),
+        (
+            vec![
+                "plan".into(),
+                "--position".into(),
+                position.clone(),
+                "--months".into(),
+                "2".into(),
+            ],
+            format!("&position={position}&months=2"),
+        ),
+    ];
+    let cli: Vec<Value> = cases
+        .iter()
+        .map(|(args, _)| {
+            let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+            a.extend(["--as-of", END]);
+            cli_json(&data, &a)
+        })
+        .collect();
+
+    let server = Server::start(&data, "t");
+    for ((args, params), from_cli) in cases.iter().zip(&cli) {
+        let path = format!("/v1/query/{}?as_of={END}{params}", args[0]);
+        let from_http = server.get_json(&path);
+        if let Some(d) = first_difference(&from_http, from_cli, "") {
+            panic!("{path}: HTTP and CLI differ at {d}");
+        }
+        let tables = from_cli["tables"].as_object().unwrap();
+        assert!(!tables.is_empty(), "{path} returns tables");
+    }
+    // the queries see the server's data even while it runs
+    let while_serving = cli_json(&data, &["gaps", "--as-of", END]);
+    assert_eq!(while_serving, cli[0]);
+
+    // errors: unknown query, unknown unit, missing parameter
+    assert_eq!(server.request("GET", "/v1/query/nope", &[], b"").0, 404);
+    assert_eq!(
+        server
+            .request("GET", "/v1/query/gaps?org_unit=nowhere", &[], b"")
+            .0,
+        404
+    );
+    assert_eq!(
+        server.request("GET", "/v1/query/development", &[], b"").0,
+        400
+    );
+    let out = cadre(&data)
+        .args(["query", "gaps", "--org-unit", "nowhere"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown org unit"),
+        "a clear error"
+    );
+
+    // the past is different from the present
+    let past = cli_json(&data, &["gaps", "--as-of", "2025-09-30"]);
+    assert_ne!(past["tables"]["units"], cli[0]["tables"]["units"]);
+
+    // csv: the main table, one line per row plus the header
+    let out = run(
+        cadre(&data).args(["query", "gaps", "--as-of", END, "--format", "csv"]),
+        0,
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let rows = cli[0]["tables"]["competencies"]["rows"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(csv.lines().count(), rows + 1);
+    assert!(csv.starts_with("competency_id,competency_name,category,category_name,"));
+    let out = run(
+        cadre(&data).args([
+            "query",
+            "succession",
+            "--as-of",
+            END,
+            "--format",
+            "csv",
+            "--table",
+            "candidates",
+        ]),
+        0,
+    );
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("position_id,candidate_id,"));
+
+    // parquet: a real Parquet file
+    let pq = tmp.path().join("needs.parquet");
+    run(
+        cadre(&data)
+            .args([
+                "query",
+                "training-needs",
+                "--as-of",
+                END,
+                "--format",
+                "parquet",
+                "--output",
+            ])
+            .arg(&pq),
+        0,
+    );
+    let bytes = std::fs::read(&pq).unwrap();
+    assert!(
+        bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+        "parquet magic"
+    );
+
+    // table: for people
+    let out = run(
+        cadre(&data).args(["query", "succession", "--as-of", END]),
+        0,
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("coverage:") && text.contains("positions") && text.contains("bench_strength"),
+        "{text}"
+    );
+}
+
+/// Where two JSON values first differ, or `None` when they are equal.
+fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return Some(format!(
+                    "{at}: keys {:?} vs {:?}",
+                    x.keys().collect::<Vec<_>>(),
+                    y.keys().collect::<Vec<_>>()
+                ));
+            }
+            x.iter().find_map(|(k, v)| match y.get(k) {
+                Some(w) => first_difference(v, w, &format!("{at}/{k}")),
+                None => Some(format!("{at}/{k}: missing")),
+            })
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(format!("{at}: {} vs {} items", x.len(), y.len()));
+            }
+            x.iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (v, w))| first_difference(v, w, &format!("{at}/{i}")))
+        }
+        _ if a == b => None,
+        _ => Some(format!("{at}: {a} vs {b}")),
+    }
+}
