@@ -84,15 +84,15 @@ fn reference(
     let mut sum = 0.0;
     let mut total = 0.0;
     let mut last: Option<DateTime<Utc>> = None;
-    for kind in 0..4 {
+    for (kind, weight) in weights.iter().enumerate() {
         // the latest of this assessor type; a later arrival wins a tie
         let latest = mine
             .iter()
             .filter(|(_, f)| f.kind == kind)
             .max_by_key(|(seq, f)| (f.at, *seq));
         if let Some((_, f)) = latest {
-            sum += weights[kind] * f64::from(f.level);
-            total += weights[kind];
+            sum += weight * f64::from(f.level);
+            total += weight;
             last = Some(last.map_or(f.at, |l: DateTime<Utc>| l.max(f.at)));
         }
     }
