@@ -198,6 +198,44 @@ fn cli_and_http_agree_on_every_query() {
         "parquet magic"
     );
 
+    // a configuration file changes the thresholds for the CLI (and the server)
+    let lenient = tmp.path().join("lenient.toml");
+    std::fs::write(
+        &lenient,
+        "[analytics]\nready_now = 0.0\nready_1_2_years = 0.0\nready_3_plus_years = 0.0\n",
+    )
+    .unwrap();
+    let out = run(
+        cadre(&data).arg("--config").arg(&lenient).args([
+            "query",
+            "succession",
+            "--as-of",
+            END,
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    let relaxed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ready = |v: &Value| v["summary"]["with_ready_now"].as_u64().unwrap();
+    assert!(
+        ready(&relaxed) > ready(&succession),
+        "a zero threshold makes more positions covered"
+    );
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "[analytics]\nready_soon = 1\n").unwrap();
+    let out = cadre(&data)
+        .arg("--config")
+        .arg(&bad)
+        .args(["query", "gaps"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ready_soon"),
+        "the error names the key"
+    );
+
     // table: for people
     let out = run(
         cadre(&data).args(["query", "succession", "--as-of", END]),

@@ -8,14 +8,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use cadre_analytics::{AnalyticsConfig, QueryKind, QueryRequest, Scope, Table};
+use cadre_analytics::{QueryKind, QueryRequest, Scope, Table};
 use cadre_ingest::{import_file, ImportSummary, Ingestor, StoreLayout, StoreReader};
-use cadre_projection::LevelPolicy;
 use cadre_projection::Timeline;
 use cadre_server::{ServerConfig, Service};
 use cadre_synth::SynthConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::settings::Settings;
 use crate::{
     Cli, Command, DemoArgs, ExportArgs, Format, GenerateArgs, IngestArgs, QueryArgs, ServeArgs,
     SynthArgs,
@@ -24,12 +24,13 @@ use crate::{
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let data = cli.global.data_dir;
+    let settings = || Settings::load(cli.global.config.as_deref(), &data);
     match cli.command {
-        Command::Demo(a) => demo(&data, a),
+        Command::Demo(a) => demo(&data, a, settings()?),
         Command::Generate(a) => generate(a),
         Command::Ingest(a) => ingest(&data, a),
-        Command::Serve(a) => serve(&data, a),
-        Command::Query(a) => query(&data, a),
+        Command::Serve(a) => serve(&data, a, settings()?),
+        Command::Query(a) => query(&data, a, settings()?),
         Command::Status => status(&data),
         Command::Export(a) => export(&data, a),
         Command::DeadLetters => dead_letters(&data),
@@ -184,6 +185,7 @@ fn ingest_token(data: &Path, given: Option<String>) -> Result<String> {
 
 fn run_server(
     ingestor: Ingestor,
+    settings: Settings,
     addr: SocketAddr,
     token: String,
     announce: impl FnOnce(&str),
@@ -191,8 +193,8 @@ fn run_server(
     let config = ServerConfig {
         addr,
         ingest_token: token,
-        policy: LevelPolicy::default(),
-        analytics: AnalyticsConfig::default(),
+        policy: settings.levels,
+        analytics: settings.analytics,
     };
     let service = Arc::new(Service::new(ingestor, &config).context("cannot fold the event log")?);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -216,16 +218,16 @@ fn run_server(
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(data: &Path, a: ServeArgs) -> Result<ExitCode> {
+fn serve(data: &Path, a: ServeArgs, settings: Settings) -> Result<ExitCode> {
     let ingestor = open(data)?;
     let token = ingest_token(data, a.token)?;
     let addr = SocketAddr::new(a.bind, a.port);
-    run_server(ingestor, addr, token, |url| {
+    run_server(ingestor, settings, addr, token, |url| {
         eprintln!("cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics");
     })
 }
 
-fn demo(data: &Path, a: DemoArgs) -> Result<ExitCode> {
+fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
     let config = synth_config(&a.synth);
     fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let file = data.join("demo-events.ndjson");
@@ -251,7 +253,7 @@ fn demo(data: &Path, a: DemoArgs) -> Result<ExitCode> {
     let token = ingest_token(data, None)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], a.port));
     let shown = token.clone();
-    run_server(ingestor, addr, token, move |url| {
+    run_server(ingestor, settings, addr, token, move |url| {
         eprintln!();
         eprintln!("  dashboard:    {url}/");
         eprintln!("  ingest:       curl -H 'Authorization: Bearer {shown}' --data-binary @events.ndjson {url}/v1/events");
@@ -319,7 +321,7 @@ fn dead_letters(data: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn query(data: &Path, a: QueryArgs) -> Result<ExitCode> {
+fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {
     let kind = QueryKind::parse(&a.kind).expect("clap checks the kind");
     let as_of = cadre_analytics::parse_as_of(a.as_of.as_deref()).map_err(anyhow::Error::msg)?;
     let store = reader(data)?;
@@ -337,12 +339,8 @@ fn query(data: &Path, a: QueryArgs) -> Result<ExitCode> {
         employee: a.employee,
         position: a.position,
     };
-    let out = cadre_analytics::run_query(
-        &timeline,
-        &LevelPolicy::default(),
-        &AnalyticsConfig::default(),
-        &request,
-    )?;
+    let out =
+        cadre_analytics::run_query(&timeline, &settings.levels, &settings.analytics, &request)?;
     let pick = || -> Result<&cadre_analytics::DataFrame> {
         match &a.table {
             None => Ok(&out.tables[0].1),

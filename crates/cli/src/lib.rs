@@ -6,6 +6,9 @@
 
 mod commands;
 mod render;
+mod settings;
+
+pub use settings::Settings;
 
 use std::path::PathBuf;
 
@@ -44,6 +47,9 @@ pub struct Global {
         default_value = "./cadre-data"
     )]
     pub data_dir: PathBuf,
+    /// Thresholds and weights (TOML; see docs/configuration.md); default DATA_DIR/cadre.toml when present.
+    #[arg(long, global = true, env = "CADRE_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// The commands.

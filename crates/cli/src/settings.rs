@@ -1,0 +1,86 @@
+//! The configuration file: thresholds and weights of the projection and the analytics.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use cadre_analytics::AnalyticsConfig;
+use cadre_projection::LevelPolicy;
+use serde::{Deserialize, Serialize};
+
+/// Everything `cadre.toml` may set; every key is optional and defaults as documented.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// How assessments and trainings combine into effective levels.
+    pub levels: LevelPolicy,
+    /// Thresholds of the analytics.
+    pub analytics: AnalyticsConfig,
+}
+
+impl Settings {
+    /// Loads `--config FILE` when given, else `DATA_DIR/cadre.toml` when present, else the defaults.
+    pub fn load(explicit: Option<&Path>, data: &Path) -> Result<Settings> {
+        let path: PathBuf = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = data.join("cadre.toml");
+                if !p.exists() {
+                    return Ok(Settings::default());
+                }
+                p
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+        let s: Settings = toml::from_str(&text)
+            .with_context(|| format!("configuration {} is not valid", path.display()))?;
+        s.check()
+            .with_context(|| format!("configuration {}", path.display()))?;
+        Ok(s)
+    }
+
+    /// Rules no single key can break on its own.
+    fn check(&self) -> Result<()> {
+        let l = &self.levels;
+        if l.window_days <= 0 {
+            bail!("levels.window_days must be positive");
+        }
+        let w = [l.manager, l.panel, l.peer, l.self_assessed];
+        if w.iter().any(|x| *x < 0.0 || !x.is_finite()) || w.iter().sum::<f64>() <= 0.0 {
+            bail!("levels weights must be non-negative and not all zero");
+        }
+        let a = &self.analytics;
+        if a.stale_days <= 0 {
+            bail!("analytics.stale_days must be positive");
+        }
+        if !(a.ready_now >= a.ready_1_2_years && a.ready_1_2_years >= a.ready_3_plus_years) {
+            bail!("analytics thresholds must satisfy ready_now >= ready_1_2_years >= ready_3_plus_years");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_file_keeps_other_defaults() {
+        let s: Settings = toml::from_str("[analytics]\nready_now = 0.8\n").unwrap();
+        assert_eq!(s.analytics.ready_now, 0.8);
+        assert_eq!(s.analytics.ready_1_2_years, 0.75);
+        assert_eq!(s.levels, LevelPolicy::default());
+        s.check().unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_orders_are_refused() {
+        assert!(toml::from_str::<Settings>("[analytics]\nready_soon = 0.8\n").is_err());
+        let s: Settings = toml::from_str("[analytics]\nready_now = 0.5\n").unwrap();
+        assert!(s.check().is_err(), "ready now below ready in 1–2 years");
+        let s: Settings =
+            toml::from_str("[levels]\nmanager = 0\npanel = 0\npeer = 0\nself_assessed = 0\n")
+                .unwrap();
+        assert!(s.check().is_err());
+    }
+}
