@@ -48,20 +48,7 @@ fn cell_gap(dom: &str, unit: &str, competency: &str) -> Option<f64> {
 #[test]
 fn dashboard_renders_the_heatmap_and_drills_down() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    run(
-        cadre(&data).args([
-            "demo",
-            "--no-serve",
-            "--employees",
-            "400",
-            "--seed",
-            "5",
-            "--end-date",
-            END,
-        ]),
-        0,
-    );
+    let data = demo_data(tmp.path(), 400, 5);
     let server = Server::start(&data, "t");
     let profile = tmp.path().join("chromium");
 

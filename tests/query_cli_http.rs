@@ -19,20 +19,7 @@ fn cli_json(data: &std::path::Path, args: &[&str]) -> Value {
 #[test]
 fn cli_and_http_agree_on_every_query() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    run(
-        cadre(&data).args([
-            "demo",
-            "--no-serve",
-            "--employees",
-            "300",
-            "--seed",
-            "9",
-            "--end-date",
-            END,
-        ]),
-        0,
-    );
+    let data = demo_data(tmp.path(), 300, 9);
     // pick an employee and a critical position from the data itself
     let gaps = cli_json(&data, &["gaps", "--as-of", END]);
     let employee = gaps["tables"]["employees"]["rows"][0]["employee_id"]

@@ -50,6 +50,25 @@ pub fn generate(file: &Path, employees: usize, seed: u64) {
     );
 }
 
+/// A data directory holding a demo organisation ingested by `cadre demo --no-serve`.
+pub fn demo_data(tmp: &Path, employees: usize, seed: u64) -> PathBuf {
+    let data = tmp.join("data");
+    run(
+        cadre(&data)
+            .args([
+                "demo",
+                "--no-serve",
+                "--employees",
+                &employees.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
+            .args(["--end-date", END]),
+        0,
+    );
+    data
+}
+
 /// `cadre status` as JSON.
 pub fn status(data: &Path) -> serde_json::Value {
     let out = run(cadre(data).arg("status"), 0);

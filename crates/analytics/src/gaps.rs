@@ -20,6 +20,11 @@ pub struct Analysis {
     pub(crate) roles: DataFrame,
 }
 
+/// How many rows of the group have `e` true.
+fn count(e: Expr, name: &str) -> Expr {
+    e.cast(DataType::UInt32).sum().alias(name)
+}
+
 /// Aggregations over a group of (employee, required competency) pairs.
 fn pair_metrics() -> Vec<Expr> {
     vec![
@@ -28,32 +33,12 @@ fn pair_metrics() -> Vec<Expr> {
             .cast(DataType::UInt32)
             .alias("people_with_requirements"),
         len().cast(DataType::UInt32).alias("required_pairs"),
-        col("assessed")
-            .cast(DataType::UInt32)
-            .sum()
-            .alias("assessed_pairs"),
-        col("effective")
-            .is_not_null()
-            .cast(DataType::UInt32)
-            .sum()
-            .alias("levelled_pairs"),
-        col("meets")
-            .cast(DataType::UInt32)
-            .sum()
-            .alias("meeting_pairs"),
-        col("stale")
-            .is_not_null()
-            .cast(DataType::UInt32)
-            .sum()
-            .alias("ever_assessed_pairs"),
-        col("stale")
-            .cast(DataType::UInt32)
-            .sum()
-            .alias("stale_pairs"),
-        col("self_only")
-            .cast(DataType::UInt32)
-            .sum()
-            .alias("self_only_pairs"),
+        count(col("assessed"), "assessed_pairs"),
+        count(col("effective").is_not_null(), "levelled_pairs"),
+        count(col("meets"), "meeting_pairs"),
+        count(col("stale").is_not_null(), "ever_assessed_pairs"),
+        count(col("stale"), "stale_pairs"),
+        count(col("self_only"), "self_only_pairs"),
         col("gap").mean().alias("mean_gap"),
         col("weighted_gap").sum().alias("total_weighted_gap"),
     ]
@@ -75,16 +60,8 @@ fn with_ratios(lf: LazyFrame) -> LazyFrame {
     ])
 }
 
-const COUNTS: [&str; 8] = [
-    "people_with_requirements",
-    "required_pairs",
-    "assessed_pairs",
-    "levelled_pairs",
-    "meeting_pairs",
-    "ever_assessed_pairs",
-    "stale_pairs",
-    "self_only_pairs",
-];
+/// The leading [`ROLLUP_COLUMNS`] that are counts (0 when a group is empty).
+const COUNTS: usize = 8;
 
 /// The columns every roll-up ends with, in order.
 pub const ROLLUP_COLUMNS: [&str; 15] = [
@@ -161,22 +138,26 @@ impl Analysis {
             .left_join(fit, col("employee_id"), col("employee_id"))
     }
 
+    /// Rows of `lf` (which has `org_unit_id`) in the subtree of `unit`; all rows when `None`.
+    pub(crate) fn in_subtree(
+        &self,
+        lf: LazyFrame,
+        unit: Option<&str>,
+    ) -> Result<LazyFrame, AnalyticsError> {
+        let Some(u) = unit else { return Ok(lf) };
+        self.check_unit(u)?;
+        let inside = self
+            .ancestry
+            .clone()
+            .lazy()
+            .filter(col("ancestor_id").eq(lit(u)))
+            .select([col("org_unit_id")]);
+        Ok(lf.inner_join(inside, col("org_unit_id"), col("org_unit_id")))
+    }
+
     /// Pairs of employees in the subtree of `unit` (all pairs when `None`).
     pub(crate) fn pairs_in(&self, unit: Option<&str>) -> Result<LazyFrame, AnalyticsError> {
-        let pairs = self.pairs_with_fit();
-        Ok(match unit {
-            None => pairs,
-            Some(u) => {
-                self.check_unit(u)?;
-                let inside = self
-                    .ancestry
-                    .clone()
-                    .lazy()
-                    .filter(col("ancestor_id").eq(lit(u)))
-                    .select([col("org_unit_id")]);
-                pairs.inner_join(inside, col("org_unit_id"), col("org_unit_id"))
-            }
-        })
+        self.in_subtree(self.pairs_with_fit(), unit)
     }
 
     /// Pairs within a scope: an org unit subtree, a category and a role, each optional.
@@ -248,17 +229,7 @@ impl Analysis {
     /// Columns: `employee_id, name, org_unit_id, position_id, role_id,
     /// required_pairs, unassessed_pairs, total_weighted_gap, role_fit`.
     pub fn employees(&self, unit: Option<&str>) -> Result<DataFrame, AnalyticsError> {
-        let mut people = self.people.clone().lazy();
-        if let Some(u) = unit {
-            self.check_unit(u)?;
-            let inside = self
-                .ancestry
-                .clone()
-                .lazy()
-                .filter(col("ancestor_id").eq(lit(u)))
-                .select([col("org_unit_id")]);
-            people = people.inner_join(inside, col("org_unit_id"), col("org_unit_id"));
-        }
+        let people = self.in_subtree(self.people.clone().lazy(), unit)?;
         let fit = self.fit_plan().select([
             col("employee_id"),
             col("required_pairs"),
@@ -299,7 +270,7 @@ impl Analysis {
             .pairs_with_fit()
             .inner_join(anc, col("org_unit_id"), col("org_unit_id"));
         let metrics = Self::grouped(pairs, &["ancestor_id"]);
-        let mut fill: Vec<Expr> = COUNTS
+        let mut fill: Vec<Expr> = ROLLUP_COLUMNS[..COUNTS]
             .iter()
             .map(|c| col(*c).fill_null(lit(0u32)))
             .collect();

@@ -11,17 +11,7 @@ impl Analysis {
     /// performance_band, box`. Performance 1–2 is low, 3 medium, 4–5 high;
     /// `box` is `performance_band/potential`, e.g. `high/high`.
     pub fn nine_box_members(&self, unit: Option<&str>) -> Result<DataFrame, AnalyticsError> {
-        let mut people = self.people.clone().lazy();
-        if let Some(u) = unit {
-            self.check_unit(u)?;
-            let inside = self
-                .ancestry
-                .clone()
-                .lazy()
-                .filter(col("ancestor_id").eq(lit(u)))
-                .select([col("org_unit_id")]);
-            people = people.inner_join(inside, col("org_unit_id"), col("org_unit_id"));
-        }
+        let people = self.in_subtree(self.people.clone().lazy(), unit)?;
         let band = when(col("performance").lt_eq(lit(2u32)))
             .then(lit("low"))
             .when(col("performance").eq(lit(3u32)))
