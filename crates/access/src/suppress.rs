@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-/// Blanks every figure of rows that describe fewer than `k` people.
+/// Blanks every figure of rows that describe fewer than `k` people (but some).
 ///
 /// `count` names the column holding the number of people a row is about.
 /// In a suppressed row every numeric column other than `count` becomes null,
@@ -15,10 +15,13 @@ use serde_json::{Map, Value};
 /// Returns how many rows were suppressed.
 pub fn suppress_small_groups(rows: &mut [Map<String, Value>], count: &str, k: usize) -> usize {
     let size = |r: &Map<String, Value>| r.get(count).and_then(Value::as_u64).unwrap_or(0) as usize;
-    let mut hidden: Vec<usize> = (0..rows.len()).filter(|&i| size(&rows[i]) < k).collect();
+    // a group of nobody reveals no one: only 1..k-1 is small
+    let mut hidden: Vec<usize> = (0..rows.len())
+        .filter(|&i| (1..k).contains(&size(&rows[i])))
+        .collect();
     if hidden.len() == 1 && rows.len() > 1 {
         let next = (0..rows.len())
-            .filter(|i| !hidden.contains(i))
+            .filter(|i| !hidden.contains(i) && size(&rows[*i]) > 0)
             .min_by_key(|&i| size(&rows[i]));
         hidden.extend(next);
     }
@@ -80,7 +83,7 @@ mod tests {
 
     #[test]
     fn nothing_to_hide() {
-        let mut r = rows(&[5, 6]);
+        let mut r = rows(&[5, 6, 0]);
         assert_eq!(suppress_small_groups(&mut r, "headcount", 5), 0);
     }
 }
