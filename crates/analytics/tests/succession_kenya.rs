@@ -448,3 +448,38 @@ fn plan_history_shows_nominations_and_moving_readiness() {
     )
     .is_err());
 }
+
+#[test]
+fn gaps_on_the_kenyan_example() {
+    use cadre_analytics::Scope;
+    let s = snap("2026-06-30T23:59:59Z");
+    let g = Analysis::new(&s).unwrap();
+    let units = rows(&g.by_unit().unwrap());
+    // officers X, Y, Z need accountability at 3 and nobody assessed it
+    let health = find(&units, &[("unit_id", "health")]);
+    assert_eq!(health["headcount"], 3);
+    assert_eq!(health["required_pairs"], 3);
+    assert_eq!(health["assessed_pairs"], 0);
+    assert_eq!(health["coverage"].as_f64(), Some(0.0));
+    assert_eq!(health["mean_gap"], Value::Null, "no levelled pair");
+    assert_eq!(
+        health["mean_role_fit"].as_f64(),
+        Some(0.0),
+        "1 − 3/3 for each officer"
+    );
+    // the county adds D, a director unassessed in both director competencies
+    let county = find(&units, &[("unit_id", "county")]);
+    assert_eq!(county["headcount"], 4);
+    assert_eq!(county["required_pairs"], 5);
+    let needs = rows(&g.training_needs(&Scope::all()).unwrap());
+    assert!(
+        needs.iter().all(|r| r["people_affected"] == 0),
+        "unassessed pairs are a coverage gap, not a number"
+    );
+    let cats = rows(&g.by_category(&Scope::all()).unwrap());
+    assert_eq!(
+        find(&cats, &[("category", "leadership")])["required_pairs"],
+        1
+    );
+    assert_eq!(find(&cats, &[("category", "core")])["required_pairs"], 3);
+}

@@ -151,6 +151,18 @@ fn events() -> Vec<Event> {
         assess(47, "C", WWO, 3, "self", "2026-03-05T09:00:00Z"),
         // arrives last but happened before A's other assessments: a back-dated event
         assess(48, "A", CF, 4, "manager", "2026-02-15T09:00:00Z"),
+        // a vacant critical position, and the ratings the 9-box needs
+        ev(
+            60,
+            "position.defined",
+            "p-lead",
+            "2025-01-01T00:00:00Z",
+            json!({"title": "Lead officer", "role_id": "officer", "org_unit_id": "org", "critical": true}),
+        ),
+        ev(61, "performance.rated", "A", "2026-03-31T00:00:00Z", json!({"rating": 4, "period": "2025"})),
+        ev(62, "potential.rated", "A", "2026-03-31T00:00:00Z", json!({"potential": "high"})),
+        ev(63, "performance.rated", "C", "2026-03-31T00:00:00Z", json!({"rating": 2, "period": "2025"})),
+        ev(64, "potential.rated", "C", "2026-03-31T00:00:00Z", json!({"potential": "low"})),
     ]);
     e
 }
@@ -545,11 +557,12 @@ fn monthly_trends_are_computed_as_of_each_month_end() {
         close(num(r, "coverage"), 4.0 / 6.0, "coverage each month");
         close(num(r, "staleness"), 0.2, "staleness each month");
         assert_eq!(r["headcount"], 3);
-        assert_eq!(
-            r["succession_coverage"],
-            Value::Null,
-            "no critical positions"
+        close(
+            num(r, "succession_coverage"),
+            0.0,
+            "the lead position has nobody ready now",
         );
+        close(num(r, "mean_bench_strength"), 1.0, "A, ready in 1–2 years");
     }
     let housing = trends(
         &t,
@@ -567,4 +580,60 @@ fn monthly_trends_are_computed_as_of_each_month_end() {
         "housing in June",
     );
     assert_eq!(h[0]["headcount"], 2);
+}
+
+#[test]
+fn succession_and_nine_box_on_the_cambridge_example() {
+    use cadre_analytics::{AnalyticsConfig, Succession};
+    let s = timeline().snapshot(at("2026-06-30T23:59:59Z"), &LevelPolicy::default());
+    let out = Succession::compute(&s, &AnalyticsConfig::default(), None).unwrap();
+    let cands = Table::from_frame(&out.candidates).records();
+    let band = |id: &str| {
+        cands
+            .iter()
+            .find(|r| r["candidate_id"] == id)
+            .map(|r| {
+                (
+                    r["computed_readiness"].as_str().unwrap().to_string(),
+                    r["role_fit"].as_f64().unwrap(),
+                )
+            })
+            .unwrap_or_else(|| panic!("{id} is a candidate"))
+    };
+    // the three officers are the best fits for the lead officer role; nobody holds it
+    let (a, fa) = band("A");
+    assert_eq!(a, "ready_1_2_years", "fit 0.867 ≥ 0.75, performance 4");
+    close(fa, 1.0 - 1.2 / 9.0, "A's fit for the lead role");
+    assert_eq!(
+        band("C").0,
+        "not_ready",
+        "fit 0.556 is 3+ years, performance 2 drops a band"
+    );
+    assert_eq!(band("B").0, "not_ready", "fit 0.444");
+    let pos = Table::from_frame(&out.positions).records();
+    assert_eq!(pos.len(), 1);
+    assert_eq!(pos[0]["vacant"], true);
+    assert_eq!(pos[0]["bench_strength"], 1);
+    assert_eq!(pos[0]["discounted_bench"].as_f64().unwrap(), 1.0);
+    assert_eq!(pos[0]["risk"], "amber");
+    assert_eq!(out.summary.coverage, Some(0.0));
+    assert_eq!(out.summary.amber, 1);
+
+    let g = Analysis::new(&s).unwrap();
+    let boxes = Table::from_frame(&g.nine_box(None).unwrap()).records();
+    let count = |b: &str| {
+        boxes.iter().find(|r| r["box"] == b).unwrap()["people"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count("high/high"), 1, "A");
+    assert_eq!(count("low/low"), 1, "C");
+    assert_eq!(
+        boxes
+            .iter()
+            .map(|r| r["people"].as_u64().unwrap())
+            .sum::<u64>(),
+        2,
+        "B has no ratings"
+    );
 }
