@@ -209,6 +209,33 @@ fn cli_and_http_agree_on_every_query() {
         ready(&relaxed) > ready(&succession),
         "a zero threshold makes more positions covered"
     );
+    // and for the server's dashboard endpoints too
+    drop(server);
+    let strict = tmp.path().join("strict.toml");
+    std::fs::write(&strict, "[analytics]\nstale_days = 1\n").unwrap();
+    let server = Server::start_with(&data, "t", &["--config", strict.to_str().unwrap()]);
+    let units = server.get_json(&format!("/v1/gaps/units?as_of={END}"));
+    let org = units["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit_id"] == "org")
+        .unwrap()
+        .clone();
+    let default_org = cli[0]["tables"]["units"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit_id"] == "org")
+        .unwrap()
+        .clone();
+    assert!(
+        org["staleness"].as_f64().unwrap() > default_org["staleness"].as_f64().unwrap(),
+        "stale after one day: {} vs {}",
+        org["staleness"],
+        default_org["staleness"]
+    );
+    drop(server);
     let bad = tmp.path().join("bad.toml");
     std::fs::write(&bad, "[analytics]\nready_soon = 1\n").unwrap();
     let out = cadre(&data)

@@ -93,8 +93,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path, token: &str) -> Server {
+        Server::start_with(data, token, &[])
+    }
+
+    /// Starts `cadre [global] serve` with extra global arguments (e.g. `--config FILE`).
+    pub fn start_with(data: &Path, token: &str, global: &[&str]) -> Server {
         let port = free_port();
         let child = cadre(data)
+            .args(global)
             .args(["serve", "--port", &port.to_string(), "--token", token])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

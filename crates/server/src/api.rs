@@ -131,7 +131,7 @@ async fn analyse<T: Send + 'static>(
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let snap = s.snapshot(as_of);
-        let g = Analysis::new(&snap)?;
+        let g = Analysis::with_config(&snap, s.analytics_config().clone())?;
         let out = f(&snap, &g);
         s.metrics().record_analytics(started.elapsed());
         out

@@ -111,6 +111,11 @@ impl Service {
         out
     }
 
+    /// The analytics thresholds in force.
+    pub fn analytics_config(&self) -> &cadre_analytics::AnalyticsConfig {
+        &self.analytics
+    }
+
     /// The organisation as of a moment (blocking).
     pub fn snapshot(&self, as_of: DateTime<Utc>) -> Snapshot {
         let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
