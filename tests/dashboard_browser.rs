@@ -126,15 +126,7 @@ fn dashboard_renders_the_heatmap_and_drills_down() {
     // as of a date before the generated year, fewer people were assessed
     let past = server.get_json("/v1/gaps/units?as_of=2025-01-31");
     let now = server.get_json("/v1/gaps/units");
-    let org = |v: &Value| {
-        v["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["unit_id"] == "org")
-            .unwrap()
-            .clone()
-    };
+    let org = |v: &Value| unit_row(v, "org");
     assert!(org(&past)["assessed_pairs"].as_u64() < org(&now)["assessed_pairs"].as_u64());
 
     // a picture for people to look at

@@ -215,20 +215,8 @@ fn cli_and_http_agree_on_every_query() {
     std::fs::write(&strict, "[analytics]\nstale_days = 1\n").unwrap();
     let server = Server::start_with(&data, "t", &["--config", strict.to_str().unwrap()]);
     let units = server.get_json(&format!("/v1/gaps/units?as_of={END}"));
-    let org = units["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["unit_id"] == "org")
-        .unwrap()
-        .clone();
-    let default_org = cli[0]["tables"]["units"]["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["unit_id"] == "org")
-        .unwrap()
-        .clone();
+    let org = unit_row(&units, "org");
+    let default_org = unit_row(&cli[0]["tables"]["units"], "org");
     assert!(
         org["staleness"].as_f64().unwrap() > default_org["staleness"].as_f64().unwrap(),
         "stale after one day: {} vs {}",

@@ -224,6 +224,17 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The row of `unit` in a table answer (`{"rows": [...]}`); panics when absent.
+pub fn unit_row(table: &serde_json::Value, unit: &str) -> serde_json::Value {
+    table["rows"]
+        .as_array()
+        .expect("a table answer has rows")
+        .iter()
+        .find(|r| r["unit_id"] == unit)
+        .unwrap_or_else(|| panic!("no row for unit {unit}"))
+        .clone()
+}
+
 /// Event ids of an NDJSON file, in order.
 pub fn ids_of(file: &Path) -> Vec<String> {
     std::fs::read_to_string(file)
