@@ -52,6 +52,16 @@ fn dashboard_renders_the_heatmap_and_drills_down() {
     let server = Server::start(&data, "t");
     let profile = tmp.path().join("chromium");
 
+    // without signing in the page sends the browser to the login form
+    let dom = chromium(&profile, &["--dump-dom"], &server.url("/"));
+    assert!(dom.contains("Access token"), "the login form");
+    // signing in keeps the token in a cookie of this browser profile
+    chromium(
+        &profile,
+        &["--dump-dom"],
+        &server.url(&format!("/login?token={}", server.admin)),
+    );
+
     // the first view: departments of the single root
     let dom = chromium(&profile, &["--dump-dom"], &server.url("/"));
     let api = server.get_json("/v1/gaps/heatmap");
@@ -119,9 +129,9 @@ fn dashboard_renders_the_heatmap_and_drills_down() {
     assert_eq!(comps["rows"], api["competencies"]);
     let cats = server.get_json(&format!("/v1/gaps/categories?org_unit={dept}"));
     assert_eq!(cats["rows"], api["categories"]);
-    let (code, _) = server.request("GET", "/v1/gaps/competencies?org_unit=nowhere", &[], b"");
+    let (code, _) = server.get("/v1/gaps/competencies?org_unit=nowhere");
     assert_eq!(code, 404, "an unknown unit is not an empty result");
-    let (code, _) = server.request("GET", "/v1/gaps/units?as_of=yesterday", &[], b"");
+    let (code, _) = server.get("/v1/gaps/units?as_of=yesterday");
     assert_eq!(code, 400, "a bad date is refused");
     // as of a date before the generated year, fewer people were assessed
     let past = server.get_json("/v1/gaps/units?as_of=2025-01-31");

@@ -94,7 +94,14 @@ fn ingest_over_http_end_to_end() {
     assert_eq!(code, 400);
 
     // metrics count the outcomes and pass promtool
-    let (code, metrics) = server.request("GET", "/metrics", &[], b"");
+    assert_eq!(
+        server.request("GET", "/metrics", &[], b"").0,
+        401,
+        "metrics need a token"
+    );
+    let (code, _) = server.get_as(&server.token, "/metrics");
+    assert_eq!(code, 403, "the ingest token may only post events");
+    let (code, metrics) = server.get("/metrics");
     assert_eq!(code, 200);
     let metrics = String::from_utf8(metrics).unwrap();
     assert!(

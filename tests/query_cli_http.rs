@@ -108,18 +108,11 @@ fn cli_and_http_agree_on_every_query() {
     let while_serving = cli_json(&data, &["gaps", "--as-of", END]);
     assert_eq!(while_serving, cli[0]);
 
-    // errors: unknown query, unknown unit, missing parameter
-    assert_eq!(server.request("GET", "/v1/query/nope", &[], b"").0, 404);
-    assert_eq!(
-        server
-            .request("GET", "/v1/query/gaps?org_unit=nowhere", &[], b"")
-            .0,
-        404
-    );
-    assert_eq!(
-        server.request("GET", "/v1/query/development", &[], b"").0,
-        400
-    );
+    // errors: no token, unknown query, unknown unit, missing parameter
+    assert_eq!(server.request("GET", "/v1/query/gaps", &[], b"").0, 401);
+    assert_eq!(server.get("/v1/query/nope").0, 404);
+    assert_eq!(server.get("/v1/query/gaps?org_unit=nowhere").0, 404);
+    assert_eq!(server.get("/v1/query/development").0, 400);
     let out = cadre(&data)
         .args(["query", "gaps", "--org-unit", "nowhere"])
         .output()

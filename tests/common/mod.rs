@@ -88,7 +88,10 @@ pub fn free_port() -> u16 {
 pub struct Server {
     child: Child,
     pub port: u16,
+    /// The ingest token.
     pub token: String,
+    /// The admin token the server created in the data directory.
+    pub admin: String,
 }
 
 impl Server {
@@ -106,14 +109,19 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("cadre serve starts");
-        let s = Server {
+        let mut s = Server {
             child,
             port,
             token: token.to_string(),
+            admin: String::new(),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Ok((200, _)) = s.try_request("GET", "/health", &[], b"") {
+                s.admin = std::fs::read_to_string(data.join("admin.token"))
+                    .expect("the server writes an admin token")
+                    .trim()
+                    .to_string();
                 return s;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -147,9 +155,20 @@ impl Server {
             .unwrap_or_else(|e| panic!("{method} {path} failed: {e}"))
     }
 
-    /// GET returning JSON; panics unless 200.
+    /// GET as `token`'s holder.
+    pub fn get_as(&self, token: &str, path: &str) -> (u16, Vec<u8>) {
+        let auth = format!("Bearer {token}");
+        self.request("GET", path, &[("Authorization", &auth)], b"")
+    }
+
+    /// GET as the admin.
+    pub fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        self.get_as(&self.admin, path)
+    }
+
+    /// GET as the admin returning JSON; panics unless 200.
     pub fn get_json(&self, path: &str) -> serde_json::Value {
-        let (code, body) = self.request("GET", path, &[], b"");
+        let (code, body) = self.get(path);
         assert_eq!(code, 200, "GET {path}: {}", String::from_utf8_lossy(&body));
         serde_json::from_slice(&body).expect("JSON body")
     }

@@ -80,6 +80,7 @@ mod tests {
             name: "ana".into(),
             role: Role::Planner,
             scope: None,
+            employee: None,
         };
         log.record(&who, "GET /v1/query/development", "emp-1")
             .unwrap();

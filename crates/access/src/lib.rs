@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use audit::{AuditEntry, AuditLog};
-pub use suppress::suppress_small_groups;
+pub use suppress::{protected_units, suppress_row, suppress_small_groups, UnitCount};
 
 /// What a role may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -78,6 +78,10 @@ pub struct TokenEntry {
     /// The org unit whose subtree it is limited to; none for the whole organisation.
     #[serde(default)]
     pub scope: Option<String>,
+    /// The holder's own employee id, if they are an employee: potential
+    /// ratings and nominations about them are never shown to them.
+    #[serde(default)]
+    pub employee: Option<String>,
     /// Hex SHA-256 of the token (`cadre token hash` prints it).
     pub token_sha256: String,
 }
@@ -121,6 +125,8 @@ pub struct Principal {
     pub role: Role,
     /// The org unit their view is limited to.
     pub scope: Option<String>,
+    /// Their own employee id, if any.
+    pub employee: Option<String>,
 }
 
 /// The hex SHA-256 of a token.
@@ -155,6 +161,7 @@ impl Access {
                         name: t.name.clone(),
                         role: t.role,
                         scope: t.scope.clone(),
+                        employee: t.employee.clone(),
                     },
                 ))
             })
@@ -196,12 +203,14 @@ mod tests {
                     name: "ana".into(),
                     role: Role::Planner,
                     scope: Some("u01".into()),
+                    employee: None,
                     token_sha256: hash_token("ana-secret"),
                 },
                 TokenEntry {
                     name: "feed".into(),
                     role: Role::Ingest,
                     scope: None,
+                    employee: None,
                     token_sha256: hash_token("feed-secret"),
                 },
             ],

@@ -1,6 +1,81 @@
 //! Small-group suppression for roles that may not see individuals.
 
+use std::collections::{BTreeMap, HashSet};
+
 use serde_json::{Map, Value};
+
+/// One org unit and how many people its figures are about (its whole subtree).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitCount {
+    /// The unit.
+    pub id: String,
+    /// Its parent; none for a root.
+    pub parent: Option<String>,
+    /// People its figures are about, subtree included.
+    pub people: usize,
+}
+
+/// The units whose figures are hidden from roles that may not see individuals.
+///
+/// Subtree figures nest, so a unit's figures minus those of its children give
+/// away the people of the unit that no child covers. The rule, top down from
+/// the roots (and from the organisation as a whole, the sum of the roots):
+/// 1. a unit about 1..k-1 people is hidden;
+/// 2. for every shown unit, the people no shown child covers (its
+///    *remainder*, which anyone could compute by subtraction) must number
+///    0 or at least k; while they do not, the smallest shown child is hidden
+///    too;
+/// 3. a hidden unit hides its whole subtree, so it cannot be rebuilt from
+///    its descendants.
+pub fn protected_units(units: &[UnitCount], k: usize) -> HashSet<String> {
+    let mut children: BTreeMap<Option<&str>, Vec<&UnitCount>> = BTreeMap::new();
+    for u in units {
+        children.entry(u.parent.as_deref()).or_default().push(u);
+    }
+    let small = |n: usize| (1..k).contains(&n);
+    let mut hidden = HashSet::new();
+    // (unit, its people); None is the organisation as a whole
+    let total = children
+        .get(&None)
+        .map_or(0, |r| r.iter().map(|u| u.people).sum());
+    let mut todo: Vec<(Option<&str>, usize)> = vec![(None, total)];
+    while let Some((parent, people)) = todo.pop() {
+        let kids = children.get(&parent).map(Vec::as_slice).unwrap_or_default();
+        let mut shown: Vec<&UnitCount> =
+            kids.iter().copied().filter(|c| !small(c.people)).collect();
+        let mut remainder = people - shown.iter().map(|c| c.people).sum::<usize>().min(people);
+        while small(remainder) {
+            let Some(at) = (0..shown.len())
+                .filter(|&i| shown[i].people > 0)
+                .min_by_key(|&i| (shown[i].people, &shown[i].id))
+            else {
+                break;
+            };
+            remainder += shown.remove(at).people;
+        }
+        for c in kids {
+            if shown.iter().any(|s| s.id == c.id) {
+                todo.push((Some(c.id.as_str()), c.people));
+            } else {
+                hide_subtree(&children, c, &mut hidden);
+            }
+        }
+    }
+    hidden
+}
+
+fn hide_subtree(
+    children: &BTreeMap<Option<&str>, Vec<&UnitCount>>,
+    u: &UnitCount,
+    hidden: &mut HashSet<String>,
+) {
+    let mut stack = vec![u];
+    while let Some(u) = stack.pop() {
+        if hidden.insert(u.id.clone()) {
+            stack.extend(children.get(&Some(u.id.as_str())).into_iter().flatten());
+        }
+    }
+}
 
 /// Blanks every figure of rows that describe fewer than `k` people (but some).
 ///
@@ -29,15 +104,19 @@ pub fn suppress_small_groups(rows: &mut [Map<String, Value>], count: &str, k: us
         r.insert("suppressed".into(), Value::Bool(false));
     }
     for &i in &hidden {
-        let r = &mut rows[i];
-        for (_, v) in r.iter_mut() {
-            if v.is_number() {
-                *v = Value::Null;
-            }
-        }
-        r.insert("suppressed".into(), Value::Bool(true));
+        suppress_row(&mut rows[i]);
     }
     hidden.len()
+}
+
+/// Blanks every number of a row and marks it `suppressed`; its text stays.
+pub fn suppress_row(r: &mut Map<String, Value>) {
+    for (_, v) in r.iter_mut() {
+        if v.is_number() {
+            *v = Value::Null;
+        }
+    }
+    r.insert("suppressed".into(), Value::Bool(true));
 }
 
 #[cfg(test)]
@@ -79,6 +158,79 @@ mod tests {
             "9 is hidden so 3 cannot be derived from a total"
         );
         assert_eq!(r[0]["suppressed"], false);
+    }
+
+    fn units(spec: &[(&str, Option<&str>, usize)]) -> Vec<UnitCount> {
+        spec.iter()
+            .map(|(id, parent, people)| UnitCount {
+                id: id.to_string(),
+                parent: parent.map(str::to_string),
+                people: *people,
+            })
+            .collect()
+    }
+
+    fn sorted(h: HashSet<String>) -> Vec<String> {
+        let mut v: Vec<String> = h.into_iter().collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_unit_close_to_its_parent_is_hidden_with_its_subtree() {
+        // org 20 = a 12 (a1 6, a2 6) + b 8; a has no direct members
+        let u = units(&[
+            ("org", None, 20),
+            ("a", Some("org"), 12),
+            ("a1", Some("a"), 6),
+            ("a2", Some("a"), 6),
+            ("b", Some("org"), 8),
+        ]);
+        assert!(protected_units(&u, 5).is_empty(), "every remainder is 0");
+        // now a has 2 direct members: a - a1 - a2 = 2 people, so a1 goes (the
+        // smaller id of the two equal smallest), and a's remainder is 8
+        let u = units(&[
+            ("org", None, 22),
+            ("a", Some("org"), 14),
+            ("a1", Some("a"), 6),
+            ("a2", Some("a"), 6),
+            ("b", Some("org"), 8),
+        ]);
+        assert_eq!(sorted(protected_units(&u, 5)), ["a1"]);
+    }
+
+    #[test]
+    fn small_units_hide_and_take_a_sibling_when_their_remainder_is_small() {
+        // org 13 = a 10 + b 3: b is small; org - a = 3 would give b away, so a goes too
+        let u = units(&[
+            ("org", None, 13),
+            ("a", Some("org"), 10),
+            ("a1", Some("a"), 10),
+            ("b", Some("org"), 3),
+        ]);
+        assert_eq!(sorted(protected_units(&u, 5)), ["a", "a1", "b"]);
+        // with a third sibling the remainder 3 + 7 is large enough
+        let u = units(&[
+            ("org", None, 20),
+            ("a", Some("org"), 10),
+            ("b", Some("org"), 3),
+            ("c", Some("org"), 7),
+        ]);
+        assert_eq!(sorted(protected_units(&u, 5)), ["b", "c"]);
+        // people of nobody are no one's
+        let u = units(&[
+            ("org", None, 10),
+            ("a", Some("org"), 10),
+            ("z", Some("org"), 0),
+        ]);
+        assert!(protected_units(&u, 5).is_empty());
+    }
+
+    #[test]
+    fn the_organisation_as_a_whole_is_a_parent_too() {
+        // two roots, 9 and 2 people: the total 11 would give the 2 away
+        let u = units(&[("x", None, 9), ("y", None, 2)]);
+        assert_eq!(sorted(protected_units(&u, 5)), ["x", "y"]);
     }
 
     #[test]

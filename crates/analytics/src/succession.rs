@@ -200,7 +200,9 @@ impl Succession {
                 m
             });
 
-        // candidates per position: nominated (standing) ∪ best fits not holding it
+        // candidates per position: nominated (standing) ∪ best fits not
+        // already in its role (a peer in the same role elsewhere is a lateral
+        // move, not a successor in the pipeline)
         let mut per_position: Vec<(&String, Vec<Candidacy>)> = Vec::new();
         for (id, p) in &critical {
             let mut cands: Vec<Candidacy> = nominations
@@ -224,7 +226,7 @@ impl Succession {
                 }
                 if employees
                     .get(e.as_str())
-                    .is_some_and(|x| x.position_id.as_deref() == Some(id.as_str()))
+                    .is_some_and(|x| x.role_id.as_deref() == Some(p.role_id.as_str()))
                 {
                     continue;
                 }

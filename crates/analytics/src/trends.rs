@@ -60,7 +60,8 @@ impl Analysis {
 /// from the log as of that month's end, with the change since the month before.
 ///
 /// Columns: `as_of, headcount, mean_gap, coverage, staleness,
-/// succession_coverage, mean_bench_strength`, and for each figure after
+/// succession_coverage, mean_bench_strength, positions_at_risk` (red
+/// critical positions), and for each figure after
 /// `headcount` a `<figure>_change` column (null for the first month).
 pub fn trends(
     t: &Timeline,
@@ -72,7 +73,7 @@ pub fn trends(
 ) -> Result<DataFrame, AnalyticsError> {
     let mut when = Vec::new();
     let mut headcount = Vec::new();
-    let mut figures: [Vec<Option<f64>>; 5] = Default::default();
+    let mut figures: [Vec<Option<f64>>; 6] = Default::default();
     for end in month_ends(as_of, months) {
         let s = t.snapshot(end, policy);
         let a = Analysis::with_config(&s, cfg.clone())?;
@@ -104,6 +105,7 @@ pub fn trends(
         figures[2].push(value(&totals, "staleness"));
         figures[3].push(succession.summary.coverage);
         figures[4].push(succession.summary.mean_bench_strength);
+        figures[5].push(Some(succession.summary.red as f64));
     }
     let names = [
         "mean_gap",
@@ -111,6 +113,7 @@ pub fn trends(
         "staleness",
         "succession_coverage",
         "mean_bench_strength",
+        "positions_at_risk",
     ];
     let mut columns: Vec<Column> = vec![
         Column::new("as_of".into(), when),

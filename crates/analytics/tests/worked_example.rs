@@ -90,6 +90,20 @@ fn events() -> Vec<Event> {
                 ]
             }),
         ),
+        // the lead role asks the same as the officer role; officers are its pipeline
+        ev(
+            7,
+            "role_profile.defined",
+            "lead",
+            "2025-01-01T00:00:00Z",
+            json!({
+                "name": "Lead officer", "framework_id": "cambridge-city-council",
+                "requirements": [
+                    {"competency_id": CF, "level": 3, "weight": 2},
+                    {"competency_id": WWO, "level": 3}
+                ]
+            }),
+        ),
     ];
     for (i, (pos, unit)) in [("p1", "housing"), ("p2", "repairs"), ("p3", "finance")]
         .iter()
@@ -157,7 +171,7 @@ fn events() -> Vec<Event> {
             "position.defined",
             "p-lead",
             "2025-01-01T00:00:00Z",
-            json!({"title": "Lead officer", "role_id": "officer", "org_unit_id": "org", "critical": true}),
+            json!({"title": "Lead officer", "role_id": "lead", "org_unit_id": "org", "critical": true}),
         ),
         ev(61, "performance.rated", "A", "2026-03-31T00:00:00Z", json!({"rating": 4, "period": "2025"})),
         ev(62, "potential.rated", "A", "2026-03-31T00:00:00Z", json!({"potential": "high"})),
@@ -563,6 +577,7 @@ fn monthly_trends_are_computed_as_of_each_month_end() {
             "the lead position has nobody ready now",
         );
         close(num(r, "mean_bench_strength"), 1.0, "A, ready in 1–2 years");
+        close(num(r, "positions_at_risk"), 0.0, "amber is not red");
     }
     let housing = trends(
         &t,

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use cadre_access::{hash_token, Access, Role, TokenEntry};
 use cadre_analytics::{QueryKind, QueryRequest, Scope, Table};
 use cadre_ingest::{import_file, ImportSummary, Ingestor, StoreLayout, StoreReader};
 use cadre_projection::Timeline;
@@ -17,8 +18,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::settings::Settings;
 use crate::{
-    Cli, Command, DemoArgs, ExportArgs, Format, GenerateArgs, IngestArgs, QueryArgs, ServeArgs,
-    SynthArgs,
+    Cli, Command, DemoArgs, ExportArgs, Format, GenerateArgs, IngestArgs, QueryArgs, ReportArgs,
+    ReportFormat, ServeArgs, SynthArgs, TokenAction, TokenArgs,
 };
 
 /// Runs a parsed command line.
@@ -31,6 +32,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest(a) => ingest(&data, a),
         Command::Serve(a) => serve(&data, a, settings()?),
         Command::Query(a) => query(&data, a, settings()?),
+        Command::Report(a) => report(&data, a, settings()?),
+        Command::Token(a) => token(a),
         Command::Status => status(&data),
         Command::Export(a) => export(&data, a),
         Command::DeadLetters => dead_letters(&data),
@@ -160,12 +163,50 @@ fn ingest(data: &Path, a: IngestArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The ingest token: given, or read from (or created in) the data directory.
-fn ingest_token(data: &Path, given: Option<String>) -> Result<String> {
+/// A token entry for a token held in clear by this process.
+fn entry(name: &str, role: Role, scope: Option<&str>, token: &str) -> TokenEntry {
+    TokenEntry {
+        name: name.into(),
+        role,
+        scope: scope.map(str::to_string),
+        employee: None,
+        token_sha256: hash_token(token),
+    }
+}
+
+/// Tokens of this run: the configured ones, the ingest token, and an admin
+/// token when the configuration names no admin. Returns the access rules and
+/// the (ingest, admin) tokens to show.
+fn tokens(
+    data: &Path,
+    settings: &Settings,
+    given_ingest: Option<String>,
+    extra: &[(String, Role, Option<String>, String)],
+) -> Result<(Access, String, Option<String>)> {
+    let mut cfg = settings.access.clone();
+    let ingest = token_file(data, "ingest.token", given_ingest)?;
+    cfg.tokens
+        .push(entry("ingest", Role::Ingest, None, &ingest));
+    let admin = if cfg.tokens.iter().any(|t| t.role == Role::Admin) {
+        None
+    } else {
+        let t = token_file(data, "admin.token", None)?;
+        cfg.tokens.push(entry("admin", Role::Admin, None, &t));
+        Some(t)
+    };
+    for (name, role, scope, token) in extra {
+        cfg.tokens.push(entry(name, *role, scope.as_deref(), token));
+    }
+    let access = Access::new(&cfg).context("the [access] configuration is not valid")?;
+    Ok((access, ingest, admin))
+}
+
+/// A token: given, or read from (or created in) `DATA_DIR/file`, mode 0600.
+fn token_file(data: &Path, file: &str, given: Option<String>) -> Result<String> {
     if let Some(t) = given.filter(|t| !t.trim().is_empty()) {
         return Ok(t.trim().to_string());
     }
-    let path = data.join("ingest.token");
+    let path = data.join(file);
     if let Ok(t) = fs::read_to_string(&path) {
         if !t.trim().is_empty() {
             return Ok(t.trim().to_string());
@@ -187,12 +228,14 @@ fn run_server(
     ingestor: Ingestor,
     settings: Settings,
     addr: SocketAddr,
-    token: String,
+    access: Access,
+    audit_log: PathBuf,
     announce: impl FnOnce(&str),
 ) -> Result<ExitCode> {
     let config = ServerConfig {
         addr,
-        ingest_token: token,
+        access,
+        audit_log,
         policy: settings.levels,
         analytics: settings.analytics,
     };
@@ -220,11 +263,26 @@ fn run_server(
 
 fn serve(data: &Path, a: ServeArgs, settings: Settings) -> Result<ExitCode> {
     let ingestor = open(data)?;
-    let token = ingest_token(data, a.token)?;
+    let (access, _, admin) = tokens(data, &settings, a.token, &[])?;
     let addr = SocketAddr::new(a.bind, a.port);
-    run_server(ingestor, settings, addr, token, |url| {
-        eprintln!("cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics");
-    })
+    run_server(
+        ingestor,
+        settings,
+        addr,
+        access,
+        data.join("audit.jsonl"),
+        |url| {
+            eprintln!(
+                "cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics"
+            );
+            if admin.is_some() {
+                eprintln!(
+                    "sign in at {url}/login with the admin token in {}",
+                    data.join("admin.token").display()
+                );
+            }
+        },
+    )
 }
 
 fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
@@ -250,17 +308,118 @@ fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
     if a.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    let token = ingest_token(data, None)?;
+    // one sign-in per role, so each can be tried in a browser
+    let demo_users = [
+        ("planner", Role::Planner, Some(DEMO_SCOPE)),
+        ("leader", Role::Leader, Some(DEMO_SCOPE)),
+        ("viewer", Role::Viewer, None),
+    ];
+    let mut extra = Vec::new();
+    for (name, role, scope) in demo_users {
+        let t = token_file(data, &format!("demo-{name}.token"), None)?;
+        extra.push((format!("demo {name}"), role, scope.map(str::to_string), t));
+    }
+    let (access, shown, admin) = tokens(data, &settings, None, &extra)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], a.port));
-    let shown = token.clone();
-    run_server(ingestor, settings, addr, token, move |url| {
-        eprintln!();
-        eprintln!("  dashboard:    {url}/");
-        eprintln!("  ingest:       curl -H 'Authorization: Bearer {shown}' --data-binary @events.ndjson {url}/v1/events");
-        eprintln!("  metrics:      {url}/metrics");
-        eprintln!();
-        eprintln!("press Ctrl-C to stop");
-    })
+    run_server(
+        ingestor,
+        settings,
+        addr,
+        access,
+        data.join("audit.jsonl"),
+        move |url| {
+            eprintln!();
+            eprintln!("  dashboard:    {url}/  sign in with one of these tokens:");
+            if let Some(t) = &admin {
+                eprintln!("    admin     everything                                   {t}");
+            }
+            for (name, role, scope, t) in &extra {
+                let what = match role {
+                    Role::Planner => format!(
+                        "figures and people of {}",
+                        scope.as_deref().unwrap_or("all")
+                    ),
+                    Role::Leader => format!(
+                        "figures and succession of {}",
+                        scope.as_deref().unwrap_or("all")
+                    ),
+                    _ => "figures of the whole organisation, no individuals".to_string(),
+                };
+                let name = name.trim_start_matches("demo ");
+                eprintln!("    {name:<9} {what:<44} {t}");
+            }
+            eprintln!("  ingest:       curl -H 'Authorization: Bearer {shown}' --data-binary @events.ndjson {url}/v1/events");
+            eprintln!("  metrics:      {url}/metrics");
+            eprintln!();
+            eprintln!("press Ctrl-C to stop");
+        },
+    )
+}
+
+/// The org unit the demo's planner and leader are limited to: the first department.
+const DEMO_SCOPE: &str = "u01";
+
+fn report(data: &Path, a: ReportArgs, settings: Settings) -> Result<ExitCode> {
+    let store = reader(data)?;
+    let as_of = cadre_analytics::parse_as_of(a.as_of.as_deref()).map_err(anyhow::Error::msg)?;
+    let mut t = Timeline::new();
+    store
+        .replay(|seq, e| t.apply(seq, &e))
+        .context("cannot read the event log")?;
+    let r = cadre_report::SuccessionReport::build(
+        &t,
+        &settings.levels,
+        &settings.analytics,
+        as_of,
+        a.org_unit.as_deref(),
+    )?;
+    let html = r.to_html();
+    let (bytes, default) = match a.format {
+        ReportFormat::Html => (html.into_bytes(), "succession-report.html"),
+        ReportFormat::Pdf => (cadre_report::html_to_pdf(&html)?, "succession-report.pdf"),
+    };
+    let path = a.output.unwrap_or_else(|| PathBuf::from(default));
+    fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "wrote {} ({} critical positions, {} bytes)",
+        path.display(),
+        r.positions.len(),
+        bytes.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token(a: TokenArgs) -> Result<ExitCode> {
+    match a.action {
+        TokenAction::New {
+            name,
+            role,
+            scope,
+            employee,
+        } => {
+            let token = format!("{}", uuid::Uuid::new_v4().simple());
+            println!("token (give it to {name}; it is not stored anywhere): {token}");
+            println!();
+            println!("[[access.tokens]]");
+            println!("name = {name:?}");
+            println!("role = {role:?}");
+            if let Some(s) = scope {
+                println!("scope = {s:?}");
+            }
+            if let Some(e) = employee {
+                println!("employee = {e:?}");
+            }
+            println!("token_sha256 = {:?}", hash_token(&token));
+        }
+        TokenAction::Hash => {
+            let mut t = String::new();
+            io::stdin()
+                .read_line(&mut t)
+                .context("cannot read the token from standard input")?;
+            println!("{}", hash_token(t.trim()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn reader(data: &Path) -> Result<StoreReader> {

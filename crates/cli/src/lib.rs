@@ -75,7 +75,26 @@ pub enum Command {
     /// were rejected.
     Ingest(IngestArgs),
     /// Serve the API, the dashboard and /metrics.
+    ///
+    /// Every page and endpoint but /health needs a token (see `cadre token`
+    /// and docs/configuration.md). Without an admin in the configuration, an
+    /// admin token is created in DATA_DIR/admin.token.
     Serve(ServeArgs),
+    /// Write a report for leadership.
+    ///
+    /// `cadre report succession` writes the succession report: an executive
+    /// summary (coverage, positions at risk, change over three months), one
+    /// section per critical position (incumbent, candidates with readiness,
+    /// the gaps between each candidate and ready-now, courses that address
+    /// them) and the definitions. PDF needs Chromium (CADRE_CHROMIUM or on
+    /// the PATH); HTML needs nothing.
+    Report(ReportArgs),
+    /// Make access tokens for the configuration file.
+    ///
+    /// `cadre token new --name ana --role planner --scope u01` prints a fresh
+    /// token, to hand to its holder, and the [[access.tokens]] entry (with
+    /// only the token's SHA-256) to add to the configuration.
+    Token(TokenArgs),
     /// Compute analytics from the event log, as of any date.
     ///
     /// KIND is one of: gaps (roll-ups by competency, category, role and unit,
@@ -161,6 +180,72 @@ pub struct ServeArgs {
     /// Bearer token for POST /v1/events; default: DATA_DIR/ingest.token, created on first use.
     #[arg(long, env = "CADRE_INGEST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+}
+
+/// Reports `cadre report` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportKind {
+    /// Succession for critical positions.
+    Succession,
+}
+
+/// Formats of `cadre report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// A4 PDF, printed from the HTML by headless Chromium.
+    Pdf,
+}
+
+/// `cadre report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Which report.
+    #[arg(value_enum)]
+    pub kind: ReportKind,
+    /// Limit to this org unit and everything under it.
+    #[arg(long)]
+    pub org_unit: Option<String>,
+    /// As of this date (YYYY-MM-DD, end of day UTC) or RFC 3339 instant; default now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// html or pdf.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Write here (default: succession-report.html or .pdf in the current directory).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// `cadre token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// What to do with tokens.
+    #[command(subcommand)]
+    pub action: TokenAction,
+}
+
+/// `cadre token` actions.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print its configuration entry.
+    New {
+        /// Who will hold it (shown in the audit log).
+        #[arg(long)]
+        name: String,
+        /// admin, planner, leader, ingest or viewer.
+        #[arg(long, value_parser = ["admin", "planner", "leader", "ingest", "viewer"])]
+        role: String,
+        /// Limit the holder to this org unit and everything under it.
+        #[arg(long)]
+        scope: Option<String>,
+        /// The holder's own employee id: their potential and nominations are never shown to them.
+        #[arg(long)]
+        employee: Option<String>,
+    },
+    /// Print the SHA-256 of a token (read from standard input).
+    Hash,
 }
 
 /// `cadre export`.

@@ -15,6 +15,8 @@ pub struct Settings {
     pub levels: LevelPolicy,
     /// Thresholds of the analytics.
     pub analytics: AnalyticsConfig,
+    /// Tokens, roles and the small-group threshold.
+    pub access: cadre_access::AccessConfig,
 }
 
 impl Settings {

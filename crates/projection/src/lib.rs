@@ -20,4 +20,4 @@ pub use level::{EffectiveLevel, LevelPolicy, LevelSource};
 pub use snapshot::{
     CompetencyInfo, EmployeeState, Nomination, PlanEvent, Snapshot, TrainingRecord, UnitInfo,
 };
-pub use timeline::Timeline;
+pub use timeline::{AssessmentEvidence, Timeline};

@@ -17,6 +17,19 @@ pub(crate) struct Dated<T> {
     pub value: T,
 }
 
+/// One recorded assessment, as evidence on an employee's profile.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AssessmentEvidence {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The competency assessed.
+    pub competency_id: String,
+    /// The level given.
+    pub level: u8,
+    /// Who gave it: self, manager, peer or panel.
+    pub assessor_type: cadre_model::AssessorType,
+}
+
 /// Values of one fact over time, sorted by `(at, seq)`.
 #[derive(Debug, Clone)]
 pub(crate) struct History<T>(Vec<Dated<T>>);
@@ -102,6 +115,27 @@ impl Timeline {
     /// The latest `occurred_at` seen.
     pub fn latest(&self) -> Option<DateTime<Utc>> {
         self.latest
+    }
+
+    /// Every assessment of one employee up to `as_of`, newest first, however
+    /// old: the evidence behind their levels.
+    pub fn assessments(&self, employee: &str, as_of: DateTime<Utc>) -> Vec<AssessmentEvidence> {
+        let Some(h) = self.employees.get(employee) else {
+            return Vec::new();
+        };
+        let mut out: Vec<AssessmentEvidence> = h
+            .assessments
+            .values()
+            .flat_map(|hist| hist.until(as_of))
+            .map(|d| AssessmentEvidence {
+                at: d.at,
+                competency_id: d.value.competency_id.clone(),
+                level: d.value.level,
+                assessor_type: d.value.assessor_type,
+            })
+            .collect();
+        out.sort_by(|a, b| b.at.cmp(&a.at).then(a.competency_id.cmp(&b.competency_id)));
+        out
     }
 
     /// Applies one event; `seq` is its position in the log (arrival order).

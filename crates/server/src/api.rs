@@ -1,56 +1,184 @@
-//! Routes and handlers.
+//! Routes, sign-in, pages, ingest and status. The analytical views are in
+//! [`crate::views`].
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use cadre_analytics::{Analysis, Scope, Table};
+use cadre_access::Role;
 use cadre_ingest::{parse_body, Outcome};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::auth::{require, COOKIE};
+use crate::views;
 use crate::{ApiError, Service};
 
 const DASHBOARD: &str = include_str!("../assets/index.html");
+const LOGIN: &str = include_str!("../assets/login.html");
+
+/// Static files of the dashboard: (name, content type, body).
+const ASSETS: [(&str, &str, &str); 3] = [
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/app.css"),
+    ),
+    (
+        "chart.umd.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/vendor/chart-4.6.1.umd.min.js"),
+    ),
+];
 
 pub(crate) fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/", get(dashboard))
+        .route("/assets/{file}", get(asset))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", get(logout).post(logout))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .route("/v1/me", get(me))
         .route("/v1/status", get(status))
         .route("/v1/events", post(post_events))
-        .route("/v1/gaps/units", get(gaps_by_unit))
-        .route("/v1/gaps/competencies", get(gaps_by_competency))
-        .route("/v1/gaps/categories", get(gaps_by_category))
-        .route("/v1/gaps/heatmap", get(heatmap))
-        .route("/v1/query/{kind}", get(query))
+        .route("/v1/units", get(views::units))
+        .route("/v1/gaps/units", get(views::gaps_by_unit))
+        .route("/v1/gaps/competencies", get(views::gaps_by_competency))
+        .route("/v1/gaps/categories", get(views::gaps_by_category))
+        .route("/v1/gaps/heatmap", get(views::heatmap))
+        .route("/v1/query/{kind}", get(views::query))
+        .route("/v1/employees/{id}", get(views::profile))
+        .route("/v1/reports/succession", get(views::succession_report))
         .with_state(service)
 }
 
-async fn dashboard() -> Html<&'static str> {
-    Html(DASHBOARD)
+/// The dashboard, for signed-in callers; others are sent to the sign-in form.
+async fn dashboard(State(s): State<Arc<Service>>, headers: HeaderMap) -> Response {
+    match require(&s, &headers, Role::may_read, "read figures") {
+        Ok(_) => Html(DASHBOARD).into_response(),
+        Err(ApiError::Unauthorized) => Redirect::to("/login").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn asset(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    require(&s, &headers, Role::may_read, "read figures")?;
+    let (_, kind, body) = ASSETS
+        .iter()
+        .find(|(name, _, _)| *name == file)
+        .ok_or_else(|| ApiError::NotFound(format!("no asset {file:?}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, *kind),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        *body,
+    )
+        .into_response())
+}
+
+async fn login_form() -> Html<&'static str> {
+    Html(LOGIN)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+/// `POST /login` (form field `token`): a valid token is kept in an HttpOnly,
+/// same-site cookie and the browser goes to the dashboard.
+async fn login(State(s): State<Arc<Service>>, Form(f): Form<LoginForm>) -> Response {
+    let token = f.token.trim();
+    let Some(who) = s.authenticate(token) else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html(LOGIN.replace("<!--error-->", "That token is not valid.")),
+        )
+            .into_response();
+    };
+    if !who.role.may_read() {
+        return (
+            StatusCode::FORBIDDEN,
+            Html(LOGIN.replace(
+                "<!--error-->",
+                "That token may only post events; it cannot open the dashboard.",
+            )),
+        )
+            .into_response();
+    }
+    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800");
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, "/".to_string()),
+        ],
+    )
+        .into_response()
+}
+
+async fn logout() -> Response {
+    let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, "/login".to_string()),
+        ],
+    )
+        .into_response()
 }
 
 async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn metrics(State(s): State<Arc<Service>>) -> Response {
-    (
+async fn metrics(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    require(&s, &headers, Role::may_read, "read metrics")?;
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics().render(),
     )
-        .into_response()
+        .into_response())
 }
 
-async fn status(State(s): State<Arc<Service>>) -> Result<Json<Value>, ApiError> {
+/// `GET /v1/me`: who the token belongs to and what they may do.
+async fn me(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let who = require(&s, &headers, |_| true, "")?;
+    Ok(Json(json!({
+        "name": who.name,
+        "role": who.role.as_str(),
+        "scope": who.scope,
+        "k": s.k(),
+        "may": {
+            "read": who.role.may_read(),
+            "ingest": who.role.may_ingest(),
+            "individuals": who.role.may_see_individuals(),
+            "succession": who.role.may_see_succession(),
+        },
+    })))
+}
+
+async fn status(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    require(&s, &headers, Role::may_read, "read the status")?;
     let (events, dead, bytes, latest) = tokio::task::spawn_blocking(move || s.status()).await?;
     Ok(Json(json!({
         "events": events,
@@ -58,15 +186,6 @@ async fn status(State(s): State<Arc<Service>>) -> Result<Json<Value>, ApiError> 
         "log_bytes": bytes,
         "latest_occurred_at": latest,
     })))
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
 }
 
 /// `POST /v1/events`: one event, an array, or NDJSON; one result per item.
@@ -78,10 +197,7 @@ async fn post_events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    match bearer(&headers) {
-        Some(t) if s.token_matches(t) => {}
-        _ => return Err(ApiError::Unauthorized),
-    }
+    require(&s, &headers, Role::may_ingest, "post events")?;
     let items = parse_body(&body);
     if items.is_empty() {
         return Err(ApiError::BadRequest(
@@ -106,185 +222,4 @@ async fn post_events(
         })),
     )
         .into_response())
-}
-
-#[derive(Debug, Deserialize)]
-struct GapQuery {
-    as_of: Option<String>,
-    org_unit: Option<String>,
-    parent: Option<String>,
-    category: Option<String>,
-    role: Option<String>,
-}
-
-pub(crate) fn parse_as_of(s: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
-    cadre_analytics::parse_as_of(s).map_err(ApiError::BadRequest)
-}
-
-/// Runs an analytics closure over a snapshot on the blocking pool.
-async fn analyse<T: Send + 'static>(
-    s: Arc<Service>,
-    as_of: Option<String>,
-    f: impl FnOnce(&cadre_projection::Snapshot, &Analysis) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let as_of = parse_as_of(as_of.as_deref())?;
-    tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        let snap = s.snapshot(as_of);
-        let g = Analysis::with_config(&snap, s.analytics_config().clone())?;
-        let out = f(&snap, &g);
-        s.metrics().record_analytics(started.elapsed());
-        out
-    })
-    .await?
-}
-
-fn table_json(as_of_label: &str, t: Table) -> Json<Value> {
-    Json(json!({"as_of": as_of_label, "columns": t.columns, "rows": t.records()}))
-}
-
-async fn gaps_by_unit(
-    State(s): State<Arc<Service>>,
-    Query(q): Query<GapQuery>,
-) -> Result<Json<Value>, ApiError> {
-    analyse(s, q.as_of, |snap, g| {
-        Ok(table_json(
-            &snap.as_of.to_rfc3339(),
-            Table::from_frame(&g.by_unit()?),
-        ))
-    })
-    .await
-}
-
-/// A roll-up within an optional `org_unit` subtree.
-async fn scoped_rollup(
-    s: Arc<Service>,
-    q: GapQuery,
-    rollup: fn(
-        &Analysis,
-        &Scope,
-    ) -> Result<cadre_analytics::DataFrame, cadre_analytics::AnalyticsError>,
-) -> Result<Json<Value>, ApiError> {
-    analyse(s, q.as_of, move |snap, g| {
-        let scope = Scope {
-            org_unit: q.org_unit,
-            category: q.category,
-            role: q.role,
-        };
-        let t = Table::from_frame(&rollup(g, &scope)?);
-        Ok(table_json(&snap.as_of.to_rfc3339(), t))
-    })
-    .await
-}
-
-async fn gaps_by_competency(
-    State(s): State<Arc<Service>>,
-    Query(q): Query<GapQuery>,
-) -> Result<Json<Value>, ApiError> {
-    scoped_rollup(s, q, Analysis::by_competency).await
-}
-
-async fn gaps_by_category(
-    State(s): State<Arc<Service>>,
-    Query(q): Query<GapQuery>,
-) -> Result<Json<Value>, ApiError> {
-    scoped_rollup(s, q, Analysis::by_category).await
-}
-
-/// The heatmap under a unit: its children as rows, competencies as columns,
-/// plus the unit's own per-competency roll-up and the path to it.
-async fn heatmap(
-    State(s): State<Arc<Service>>,
-    Query(q): Query<GapQuery>,
-) -> Result<Json<Value>, ApiError> {
-    analyse(s, q.as_of, move |snap, g| {
-        // with a single root, its children are the useful first view
-        let mut roots = snap.units.values().filter(|u| u.parent_id.is_none());
-        let single_root = match (roots.next(), roots.next()) {
-            (Some(r), None) => Some(r.id.clone()),
-            _ => None,
-        };
-        let parent = q.parent.filter(|p| !p.is_empty()).or(single_root);
-        let cells = Table::from_frame(&g.heatmap(parent.as_deref())?);
-        let units = Table::from_frame(&g.by_unit()?);
-        let children: Vec<_> = units
-            .records()
-            .into_iter()
-            .filter(|r| r.get("parent_id").and_then(Value::as_str) == parent.as_deref())
-            .collect();
-        let this_unit: Option<_> = parent.as_ref().and_then(|p| {
-            units
-                .records()
-                .into_iter()
-                .find(|r| r.get("unit_id").and_then(Value::as_str) == Some(p))
-        });
-        let within = Scope {
-            org_unit: parent.clone(),
-            ..Scope::default()
-        };
-        let scope = Table::from_frame(&g.by_competency(&within)?);
-        let categories = Table::from_frame(&g.by_category(&within)?);
-        let breadcrumb: Vec<Value> = parent
-            .as_deref()
-            .map(|p| snap.unit_path(p))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|id| {
-                let name = snap.units.get(&id).map_or(id.as_str(), |u| u.name.as_str());
-                json!({"unit_id": id, "unit_name": name})
-            })
-            .collect();
-        Ok(Json(json!({
-            "as_of": snap.as_of.to_rfc3339(),
-            "parent": parent,
-            "unit": this_unit,
-            "breadcrumb": breadcrumb,
-            "rows": children,
-            "competencies": scope.records(),
-            "categories": categories.records(),
-            "cells": cells.records(),
-        })))
-    })
-    .await
-}
-
-/// Parameters of `GET /v1/query/{kind}`, the same as `cadre query`'s flags.
-#[derive(Debug, Deserialize)]
-struct QueryParams {
-    as_of: Option<String>,
-    org_unit: Option<String>,
-    category: Option<String>,
-    role: Option<String>,
-    months: Option<u32>,
-    employee: Option<String>,
-    position: Option<String>,
-}
-
-/// `GET /v1/query/{kind}`: the same tables `cadre query KIND --format json` prints.
-async fn query(
-    State(s): State<Arc<Service>>,
-    Path(kind): Path<String>,
-    Query(p): Query<QueryParams>,
-) -> Result<Json<Value>, ApiError> {
-    let kind = cadre_analytics::QueryKind::parse(&kind).ok_or_else(|| {
-        let known: Vec<&str> = cadre_analytics::QueryKind::ALL
-            .iter()
-            .map(|k| k.name())
-            .collect();
-        ApiError::NotFound(format!("no query {kind:?}; known: {}", known.join(", ")))
-    })?;
-    let request = cadre_analytics::QueryRequest {
-        kind,
-        scope: Scope {
-            org_unit: p.org_unit.filter(|x| !x.is_empty()),
-            category: p.category.filter(|x| !x.is_empty()),
-            role: p.role.filter(|x| !x.is_empty()),
-        },
-        as_of: parse_as_of(p.as_of.as_deref())?,
-        months: p.months.unwrap_or(12).clamp(1, 120),
-        employee: p.employee,
-        position: p.position,
-    };
-    let out = tokio::task::spawn_blocking(move || s.query(&request)).await??;
-    Ok(Json(out.to_json()))
 }

@@ -15,6 +15,9 @@ pub enum ApiError {
     /// No or wrong bearer token.
     #[error("a valid bearer token is required: send 'Authorization: Bearer <token>'")]
     Unauthorized,
+    /// Authenticated, but the role or scope does not allow it.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -38,6 +41,14 @@ impl From<AnalyticsError> for ApiError {
     }
 }
 
+impl From<cadre_report::ReportError> for ApiError {
+    fn from(e: cadre_report::ReportError) -> Self {
+        match e {
+            cadre_report::ReportError::Analytics(a) => a.into(),
+        }
+    }
+}
+
 impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> Self {
         ApiError::Unavailable(e.to_string())
@@ -55,6 +66,7 @@ impl IntoResponse for ApiError {
         let status = match &self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -9,8 +9,10 @@
 //! [`ApiError`], the one place that maps errors to status codes.
 
 mod api;
+mod auth;
 mod error;
 mod metrics;
+mod views;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -27,8 +29,10 @@ pub use metrics::Metrics;
 pub struct ServerConfig {
     /// Address to listen on.
     pub addr: SocketAddr,
-    /// Bearer token required by `POST /v1/events`.
-    pub ingest_token: String,
+    /// Who may do what.
+    pub access: cadre_access::Access,
+    /// Where accesses to individuals' data are recorded.
+    pub audit_log: std::path::PathBuf,
     /// How effective levels are computed.
     pub policy: LevelPolicy,
     /// Thresholds of the analytics.
@@ -41,13 +45,14 @@ pub struct Service {
     timeline: RwLock<Timeline>,
     policy: LevelPolicy,
     analytics: cadre_analytics::AnalyticsConfig,
-    ingest_token: String,
+    access: cadre_access::Access,
+    audit: cadre_access::AuditLog,
     metrics: Metrics,
 }
 
 impl Service {
     /// Builds the service over an open ingestor, folding the whole log into a timeline.
-    pub fn new(ingestor: Ingestor, config: &ServerConfig) -> Result<Service, IngestError> {
+    pub fn new(ingestor: Ingestor, config: &ServerConfig) -> Result<Service, ServiceError> {
         let mut timeline = Timeline::new();
         ingestor.replay(|seq, e| timeline.apply(seq, &e))?;
         let metrics = Metrics::new();
@@ -58,7 +63,13 @@ impl Service {
             timeline: RwLock::new(timeline),
             policy: config.policy.clone(),
             analytics: config.analytics.clone(),
-            ingest_token: config.ingest_token.clone(),
+            access: config.access.clone(),
+            audit: cadre_access::AuditLog::open(&config.audit_log).map_err(|e| {
+                ServiceError::Audit {
+                    path: config.audit_log.clone(),
+                    source: e,
+                }
+            })?,
             metrics,
         })
     }
@@ -143,16 +154,65 @@ impl Service {
         &self.metrics
     }
 
-    pub(crate) fn token_matches(&self, presented: &str) -> bool {
-        constant_time_eq(presented.as_bytes(), self.ingest_token.as_bytes())
+    /// Every assessment of one employee up to a moment, newest first (blocking).
+    pub fn assessments(
+        &self,
+        employee: &str,
+        as_of: DateTime<Utc>,
+    ) -> Vec<cadre_projection::AssessmentEvidence> {
+        let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
+        t.assessments(employee, as_of)
+    }
+
+    /// The succession report as HTML (blocking).
+    pub fn succession_report(
+        &self,
+        as_of: DateTime<Utc>,
+        unit: Option<&str>,
+    ) -> Result<String, cadre_report::ReportError> {
+        let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
+        let r =
+            cadre_report::SuccessionReport::build(&t, &self.policy, &self.analytics, as_of, unit)?;
+        Ok(r.to_html())
+    }
+
+    /// Who a token belongs to.
+    pub(crate) fn authenticate(&self, token: &str) -> Option<cadre_access::Principal> {
+        self.access.authenticate(token)
+    }
+
+    /// The small-group threshold.
+    pub(crate) fn k(&self) -> usize {
+        self.access.k()
+    }
+
+    /// Records an access to individuals' data; it must succeed before the data is served.
+    pub(crate) fn audit(
+        &self,
+        who: &cadre_access::Principal,
+        action: &str,
+        subject: &str,
+    ) -> Result<(), ApiError> {
+        self.audit
+            .record(who, action, subject)
+            .map_err(|e| ApiError::Unavailable(format!("cannot write the audit log: {e}")))
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Why a service cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The log could not be folded.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// The audit log cannot be opened.
+    #[error("cannot open the audit log {path}: {source}")]
+    Audit {
+        /// Where.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Serves until `shutdown` resolves.

@@ -1,0 +1,302 @@
+//! Reports for leadership: the succession report.
+//!
+//! [`SuccessionReport::build`] gathers, from the event log as of a date, an
+//! executive summary (succession coverage, positions at risk, and their
+//! change since three months earlier), one section per critical position
+//! (incumbent, candidates with stated and computed readiness, the
+//! competency gaps that separate each candidate from the position's role,
+//! and the courses that have developed those competencies) and the
+//! definitions. [`SuccessionReport::to_html`] renders it as one printable
+//! HTML page; [`html_to_pdf`] prints that page to PDF with headless
+//! Chromium, so the PDF is exactly the page leadership sees.
+
+mod pdf;
+
+use std::collections::BTreeMap;
+
+use cadre_analytics::{subtree, AnalyticsConfig, AnalyticsError, Succession, Table};
+use cadre_projection::{LevelPolicy, Snapshot, Timeline};
+use chrono::{DateTime, Months, Utc};
+use serde_json::{Map, Value};
+
+pub use pdf::{html_to_pdf, PdfError};
+
+/// Errors building a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The analytics failed (unknown unit, ...).
+    #[error(transparent)]
+    Analytics(#[from] AnalyticsError),
+}
+
+/// Headline figures at one date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Headline {
+    /// The date.
+    pub as_of: DateTime<Utc>,
+    /// Critical positions in scope.
+    pub critical_positions: usize,
+    /// Those with a candidate ready now.
+    pub with_ready_now: usize,
+    /// with_ready_now / critical_positions.
+    pub coverage: Option<f64>,
+    /// Positions with no candidate ready within two years.
+    pub red: usize,
+    /// Positions with no candidate ready now but one in 1–2 years.
+    pub amber: usize,
+    /// Positions with no active incumbent.
+    pub vacant: usize,
+    /// Mean bench strength.
+    pub mean_bench_strength: Option<f64>,
+}
+
+/// A competency where a candidate falls short of the position's role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shortfall {
+    /// Competency name.
+    pub competency: String,
+    /// Level the role requires.
+    pub required: u8,
+    /// The candidate's effective level (0 when unassessed).
+    pub effective: f64,
+    /// Weight in the role.
+    pub weight: f64,
+    /// Courses that have developed this competency.
+    pub courses: Vec<String>,
+}
+
+/// One candidate for a position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Name.
+    pub name: String,
+    /// Whether formally nominated.
+    pub nominated: bool,
+    /// The nominator's readiness, if nominated.
+    pub stated: Option<String>,
+    /// Readiness computed from role fit and performance.
+    pub computed: String,
+    /// Role fit for the position's role.
+    pub fit: f64,
+    /// Gaps to the role, largest weighted gap first.
+    pub shortfalls: Vec<Shortfall>,
+}
+
+/// One critical position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionSection {
+    /// Title.
+    pub title: String,
+    /// Org unit name.
+    pub unit: String,
+    /// Incumbent name, if any.
+    pub incumbent: Option<String>,
+    /// The incumbent's announced last day.
+    pub leaving_on: Option<String>,
+    /// green, amber or red.
+    pub risk: String,
+    /// Candidates ready now or in 1–2 years.
+    pub bench_strength: u64,
+    /// Candidates, best fit first.
+    pub candidates: Vec<Candidate>,
+}
+
+/// The succession report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuccessionReport {
+    /// What it covers: the org unit's name, or the organisation.
+    pub scope: String,
+    /// Figures at the report date.
+    pub now: Headline,
+    /// Figures three months earlier.
+    pub before: Headline,
+    /// Positions whose incumbent leaves with nobody on the bench.
+    pub leaving_without_successor: Vec<String>,
+    /// One section per critical position, red first.
+    pub positions: Vec<PositionSection>,
+    /// The thresholds in force, for the method page.
+    pub config: AnalyticsConfig,
+    /// The level policy in force, for the method page.
+    pub policy: LevelPolicy,
+}
+
+fn text(r: &Map<String, Value>, k: &str) -> Option<String> {
+    r.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+fn headline(s: &Snapshot, out: &Succession) -> Headline {
+    let m = &out.summary;
+    Headline {
+        as_of: s.as_of,
+        critical_positions: m.critical_positions,
+        with_ready_now: m.with_ready_now,
+        coverage: m.coverage,
+        red: m.red,
+        amber: m.amber,
+        vacant: m.vacant,
+        mean_bench_strength: m.mean_bench_strength,
+    }
+}
+
+impl SuccessionReport {
+    /// Builds the report for the critical positions in `unit`'s subtree (all when none).
+    pub fn build(
+        t: &Timeline,
+        policy: &LevelPolicy,
+        cfg: &AnalyticsConfig,
+        as_of: DateTime<Utc>,
+        unit: Option<&str>,
+    ) -> Result<SuccessionReport, ReportError> {
+        let compute = |at: DateTime<Utc>| -> Result<(Snapshot, Succession), ReportError> {
+            let s = t.snapshot(at, policy);
+            let units = match unit {
+                Some(u) if !s.units.contains_key(u) => {
+                    return Err(AnalyticsError::UnknownUnit(u.to_string()).into())
+                }
+                Some(u) => Some(subtree(&s, u)),
+                None => None,
+            };
+            let out = Succession::compute(&s, cfg, units.as_ref())?;
+            Ok((s, out))
+        };
+        let (s, out) = compute(as_of)?;
+        let earlier = as_of.checked_sub_months(Months::new(3)).unwrap_or(as_of);
+        let (s0, out0) = compute(earlier)?;
+
+        let name_of = |id: &str| {
+            s.employees
+                .iter()
+                .find(|e| e.id == id)
+                .map_or(id.to_string(), |e| e.name.clone())
+        };
+        let courses_for = course_index(&s);
+        let candidates = Table::from_frame(&out.candidates).records();
+        let mut positions: Vec<PositionSection> = Table::from_frame(&out.positions)
+            .records()
+            .iter()
+            .map(|p| {
+                let id = text(p, "position_id").unwrap_or_default();
+                let role = text(p, "role_id").unwrap_or_default();
+                let unit_id = text(p, "org_unit_id").unwrap_or_default();
+                let cands = candidates
+                    .iter()
+                    .filter(|c| text(c, "position_id").as_deref() == Some(id.as_str()))
+                    .map(|c| {
+                        let cid = text(c, "candidate_id").unwrap_or_default();
+                        Candidate {
+                            name: text(c, "name").unwrap_or_else(|| cid.clone()),
+                            nominated: c.get("nominated").and_then(Value::as_bool) == Some(true),
+                            stated: text(c, "stated_readiness"),
+                            computed: text(c, "computed_readiness").unwrap_or_default(),
+                            fit: c.get("role_fit").and_then(Value::as_f64).unwrap_or(0.0),
+                            shortfalls: shortfalls(&s, &cid, &role, &courses_for),
+                        }
+                    })
+                    .collect();
+                PositionSection {
+                    title: text(p, "title").unwrap_or_else(|| id.clone()),
+                    unit: s
+                        .units
+                        .get(&unit_id)
+                        .map_or(unit_id.clone(), |u| u.name.clone()),
+                    incumbent: text(p, "incumbent_id").map(|i| name_of(&i)),
+                    leaving_on: text(p, "incumbent_leaving_on"),
+                    risk: text(p, "risk").unwrap_or_default(),
+                    bench_strength: p.get("bench_strength").and_then(Value::as_u64).unwrap_or(0),
+                    candidates: cands,
+                }
+            })
+            .collect();
+        let order = |r: &str| match r {
+            "red" => 0,
+            "amber" => 1,
+            _ => 2,
+        };
+        positions.sort_by(|a, b| {
+            order(&a.risk)
+                .cmp(&order(&b.risk))
+                .then(a.title.cmp(&b.title))
+        });
+        let leaving_without_successor = out
+            .summary
+            .leaving_without_successor
+            .iter()
+            .map(|p| s.positions.get(p).map_or(p.clone(), |x| x.title.clone()))
+            .collect();
+        Ok(SuccessionReport {
+            scope: unit
+                .and_then(|u| s.units.get(u))
+                .map_or("the whole organisation".to_string(), |u| u.name.clone()),
+            now: headline(&s, &out),
+            before: headline(&s0, &out0),
+            leaving_without_successor,
+            positions,
+            config: cfg.clone(),
+            policy: policy.clone(),
+        })
+    }
+}
+
+/// Course titles by the competency they have developed, from every training on record.
+fn course_index(s: &Snapshot) -> BTreeMap<String, Vec<String>> {
+    let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in &s.employees {
+        for t in &e.trainings {
+            let title = s
+                .courses
+                .get(&t.course_id)
+                .cloned()
+                .unwrap_or_else(|| t.course_id.clone());
+            let list = by.entry(t.competency_id.clone()).or_default();
+            if !list.contains(&title) {
+                list.push(title);
+            }
+        }
+    }
+    for list in by.values_mut() {
+        list.sort();
+    }
+    by
+}
+
+/// Where a candidate's effective levels fall short of a role's requirements,
+/// largest weighted gap first (an unassessed competency counts as level 0).
+fn shortfalls(
+    s: &Snapshot,
+    candidate: &str,
+    role: &str,
+    courses: &BTreeMap<String, Vec<String>>,
+) -> Vec<Shortfall> {
+    let (Some(e), Some(r)) = (
+        s.employees.iter().find(|e| e.id == candidate),
+        s.roles.get(role),
+    ) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Shortfall> = r
+        .requirements
+        .iter()
+        .filter_map(|q| {
+            let effective = e.levels.get(&q.competency_id).map_or(0.0, |l| l.level);
+            (effective < f64::from(q.level)).then(|| Shortfall {
+                competency: s
+                    .competencies
+                    .get(&q.competency_id)
+                    .map_or(q.competency_id.clone(), |c| c.name.clone()),
+                required: q.level,
+                effective,
+                weight: q.weight,
+                courses: courses.get(&q.competency_id).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let weighted = |x: &Shortfall| x.weight * (f64::from(x.required) - x.effective);
+    out.sort_by(|a, b| {
+        weighted(b)
+            .total_cmp(&weighted(a))
+            .then(a.competency.cmp(&b.competency))
+    });
+    out
+}
+
+mod html;

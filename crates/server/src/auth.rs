@@ -1,0 +1,240 @@
+//! Who is calling, and what they may see: the HTTP side of `cadre_access`.
+
+use std::collections::HashSet;
+
+use axum::http::{header, HeaderMap};
+use cadre_access::{
+    protected_units, suppress_row, suppress_small_groups, Principal, Role, UnitCount,
+};
+use cadre_analytics::{Analysis, Scope, Table};
+use cadre_projection::Snapshot;
+use serde_json::{Map, Value};
+
+use crate::{ApiError, Service};
+
+/// The cookie the login form sets.
+pub(crate) const COOKIE: &str = "cadre_token";
+
+/// The token a request carries: `Authorization: Bearer`, or the login cookie.
+fn token(headers: &HeaderMap) -> Option<&str> {
+    if let Some(t) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(t.trim());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            kv.trim()
+                .strip_prefix(COOKIE)
+                .and_then(|r| r.strip_prefix('='))
+        })
+}
+
+/// The caller, if their token allows `allowed`: 401 without a valid token,
+/// 403 without the right.
+pub(crate) fn require(
+    s: &Service,
+    headers: &HeaderMap,
+    allowed: fn(Role) -> bool,
+    what: &str,
+) -> Result<Principal, ApiError> {
+    let p = token(headers)
+        .and_then(|t| s.authenticate(t))
+        .ok_or(ApiError::Unauthorized)?;
+    if allowed(p.role) {
+        Ok(p)
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "the {} role may not {what}",
+            p.role.as_str()
+        )))
+    }
+}
+
+/// The org unit a request is about: the one asked for, which must lie in
+/// the caller's scope, or else the scope itself.
+pub(crate) fn effective_unit(
+    p: &Principal,
+    snap: &Snapshot,
+    asked: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    match (&p.scope, asked) {
+        (None, a) => Ok(a.map(str::to_string)),
+        (Some(scope), None) => Ok(Some(scope.clone())),
+        (Some(scope), Some(a)) => {
+            if snap.unit_path(a).iter().any(|u| u == scope) {
+                Ok(Some(a.to_string()))
+            } else {
+                Err(ApiError::Forbidden(format!(
+                    "{a:?} is outside your scope {scope:?}"
+                )))
+            }
+        }
+    }
+}
+
+/// The columns that count the people a row of an aggregate table is about,
+/// in order of preference.
+const COUNT_COLUMNS: [&str; 6] = [
+    "people_with_requirements",
+    "headcount",
+    "people",
+    "participants",
+    "people_affected",
+    "people_at_level",
+];
+
+/// Keys under which a JSON answer holds lists of rows.
+const ROW_KEYS: [&str; 4] = ["rows", "cells", "competencies", "categories"];
+
+/// What one caller may see of one snapshot's figures.
+pub(crate) struct Guard {
+    who: Principal,
+    k: usize,
+    /// Units whose figures are hidden (see [`protected_units`]).
+    hidden_units: HashSet<String>,
+    /// Every figure is hidden: the answer is about a protected population.
+    hide_all: bool,
+}
+
+impl Guard {
+    /// For callers who may see individuals: only the rule about one's own
+    /// prospects applies.
+    pub(crate) fn unrestricted(who: Principal) -> Guard {
+        Guard {
+            who,
+            k: 1,
+            hidden_units: HashSet::new(),
+            hide_all: false,
+        }
+    }
+
+    /// Works out what `who` may see of the figures of `scope`.
+    pub(crate) fn new(
+        who: Principal,
+        k: usize,
+        g: &Analysis,
+        scope: &Scope,
+    ) -> Result<Guard, ApiError> {
+        let mut guard = Guard::unrestricted(who);
+        if guard.who.role.may_see_individuals() {
+            return Ok(guard);
+        }
+        guard.k = k;
+        let units = Table::from_frame(&g.by_unit()?);
+        let counts: Vec<UnitCount> = units
+            .records()
+            .iter()
+            .map(|r| UnitCount {
+                id: text(r, "unit_id").unwrap_or_default().to_string(),
+                parent: text(r, "parent_id").map(str::to_string),
+                people: count(r, "people_with_requirements"),
+            })
+            .collect();
+        guard.hidden_units = protected_units(&counts, k);
+        let small = |n: usize| (1..k).contains(&n);
+        guard.hide_all = scope
+            .org_unit
+            .as_ref()
+            .is_some_and(|u| guard.hidden_units.contains(u));
+        if let Some(role) = &scope.role {
+            // the people of the scope outside the role must not be few, or
+            // the unfiltered figures minus these would give them away
+            let within = Scope {
+                org_unit: scope.org_unit.clone(),
+                ..Scope::default()
+            };
+            let others: usize = Table::from_frame(&g.by_role(&within)?)
+                .records()
+                .iter()
+                .filter(|r| text(r, "role_id") != Some(role.as_str()))
+                .map(|r| count(r, "people_with_requirements"))
+                .sum();
+            guard.hide_all |= small(others);
+        }
+        Ok(guard)
+    }
+
+    /// Applies the rules to every list of rows in a JSON answer: rows about
+    /// the caller's own potential or nominations are dropped; for roles that
+    /// may not see individuals, small groups and protected units lose their
+    /// figures.
+    pub(crate) fn protect(&self, v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    if ROW_KEYS.contains(&key.as_str()) {
+                        if let Some(mut rows) = as_rows(child) {
+                            self.protect_rows(&mut rows);
+                            *child = Value::Array(rows.into_iter().map(Value::Object).collect());
+                            continue;
+                        }
+                    }
+                    if key == "unit" {
+                        if let Value::Object(row) = child {
+                            self.protect_unit_row(row);
+                            continue;
+                        }
+                    }
+                    self.protect(child);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.protect(i)),
+            _ => {}
+        }
+    }
+
+    fn protect_rows(&self, rows: &mut Vec<Map<String, Value>>) {
+        if let Some(me) = &self.who.employee {
+            rows.retain(|r| !about_own_prospects(r, me));
+        }
+        if self.who.role.may_see_individuals() {
+            return;
+        }
+        let Some(first) = rows.first() else { return };
+        if let Some(column) = COUNT_COLUMNS.iter().find(|c| first.contains_key(**c)) {
+            let k = if self.hide_all { usize::MAX } else { self.k };
+            suppress_small_groups(rows, column, k);
+        }
+        for r in rows.iter_mut() {
+            self.protect_unit_row(r);
+        }
+    }
+
+    fn protect_unit_row(&self, r: &mut Map<String, Value>) {
+        if self.who.role.may_see_individuals() {
+            return;
+        }
+        let hidden = text(r, "unit_id").is_some_and(|u| self.hidden_units.contains(u));
+        if hidden || self.hide_all {
+            suppress_row(r);
+        }
+    }
+}
+
+/// A row that tells its subject about their own potential or nominations.
+fn about_own_prospects(r: &Map<String, Value>, me: &str) -> bool {
+    text(r, "candidate_id") == Some(me)
+        || (text(r, "employee_id") == Some(me) && r.contains_key("potential"))
+}
+
+fn as_rows(v: &Value) -> Option<Vec<Map<String, Value>>> {
+    v.as_array()?
+        .iter()
+        .map(|i| i.as_object().cloned())
+        .collect()
+}
+
+fn text<'a>(r: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    r.get(key).and_then(Value::as_str)
+}
+
+fn count(r: &Map<String, Value>, key: &str) -> usize {
+    r.get(key).and_then(Value::as_u64).unwrap_or(0) as usize
+}
