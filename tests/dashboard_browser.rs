@@ -1,154 +1,300 @@
-//! The dashboard, rendered by a real headless Chromium, shows the gaps the API computes.
+//! The dashboard in a real headless Chromium, driven by Playwright
+//! (tests/browser/dashboard.mjs), once per role: each role signs in, sees
+//! exactly what the API gives that role, is refused what it may not see,
+//! clicks from the heatmap to a unit and (where allowed) to a person, and
+//! downloads a CSV identical to the API's. Screenshots of every view land in
+//! tests/artifacts/.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
 use serde_json::Value;
 
-const CHROMIUM_FLAGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--virtual-time-budget=10000",
-    "--window-size=1400,1000",
-];
+const SCOPE: &str = "u01";
 
-fn chromium(profile: &Path, args: &[&str], url: &str) -> String {
-    let out = Command::new("chromium")
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(url)
+/// Runs the Playwright driver against the server; returns what each role saw.
+fn drive(server: &Server, tokens: &Value, someone: &str) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let browser = root.join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is missing: run `npm ci --prefix tests/browser` (bash .ci/run does)"
+    );
+    let shots: PathBuf = root.join("tests/artifacts");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(browser.join("dashboard.mjs"))
+        .env("CADRE_URL", server.url(""))
+        .env("CADRE_TOKENS", tokens.to_string())
+        .env("CADRE_ARTIFACTS", &shots)
+        .env("CADRE_SOMEONE", someone)
         .output()
-        .expect("chromium is required for this test: apt-get install chromium (bash .ci/run does)");
+        .expect("node is required for this test (bash .ci/run checks it)");
     assert!(
         out.status.success(),
-        "chromium failed: {}",
+        "the browser driver failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    serde_json::from_slice(&out.stdout).expect("the driver prints JSON")
 }
 
-/// The value of `attr` on the first heatmap cell for (unit, competency).
-fn cell_gap(dom: &str, unit: &str, competency: &str) -> Option<f64> {
-    let key = format!("data-unit=\"{unit}\" data-competency=\"{competency}\" data-gap=\"");
-    let start = dom.find(&key)? + key.len();
-    let end = start + dom[start..].find('"')?;
-    dom[start..end].parse().ok()
+fn rows<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
+    v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is not a list"))
+}
+
+/// Every heatmap cell the page shows agrees with the API's cell for that role.
+fn cells_match(seen: &Value, api: &Value, role: &str) -> (usize, usize) {
+    let (mut figures, mut hidden) = (0, 0);
+    for c in rows(seen, "cells") {
+        let Some(a) = rows(api, "cells")
+            .iter()
+            .find(|x| x["unit_id"] == c["unit"] && x["competency_id"] == c["competency"])
+        else {
+            // nobody there needs the competency: an empty, hatched cell
+            assert_eq!(
+                (&c["gap"], &c["text"]),
+                (&Value::Null, &Value::from("")),
+                "{role}"
+            );
+            continue;
+        };
+        if a["suppressed"] == true {
+            assert_eq!(c["text"], "·", "{role}: a suppressed cell shows a dot");
+            assert_eq!(c["gap"], Value::Null, "{role}: and no figure");
+            hidden += 1;
+        } else if let Some(gap) = a["mean_gap"].as_f64() {
+            let shown = c["gap"].as_f64().expect("a figure");
+            assert!((shown - gap).abs() < 1e-9, "{role}: {c} vs API {gap}");
+            figures += 1;
+        }
+    }
+    (figures, hidden)
 }
 
 #[test]
-fn dashboard_renders_the_heatmap_and_drills_down() {
+fn each_role_sees_what_it_may_in_the_browser() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = demo_data(tmp.path(), 400, 5);
-    let server = Server::start(&data, "t");
-    let profile = tmp.path().join("chromium");
-
-    // without signing in the page sends the browser to the login form
-    let dom = chromium(&profile, &["--dump-dom"], &server.url("/"));
-    assert!(dom.contains("Access token"), "the login form");
-    // signing in keeps the token in a cookie of this browser profile
-    chromium(
-        &profile,
-        &["--dump-dom"],
-        &server.url(&format!("/login?token={}", server.admin)),
-    );
-
-    // the first view: departments of the single root
-    let dom = chromium(&profile, &["--dump-dom"], &server.url("/"));
-    let api = server.get_json("/v1/gaps/heatmap");
-    assert_eq!(api["parent"], "org");
-    let rows = api["rows"].as_array().unwrap();
-    assert!(rows.len() >= 2, "several departments: {rows:?}");
-    for r in rows {
-        let name = r["unit_name"].as_str().unwrap();
-        assert!(dom.contains(name), "department {name} is on the page");
-    }
-    assert!(
-        dom.contains("Demo County Council"),
-        "breadcrumb names the root"
-    );
-    let org_headcount = api["unit"]["headcount"].as_u64().unwrap();
-    assert!(
-        dom.contains(&format!("data-metric=\"Headcount\">{org_headcount}<")),
-        "the headcount card shows {org_headcount}"
-    );
-    let cells = api["cells"].as_array().unwrap();
-    assert!(!cells.is_empty());
-    let mut checked = 0;
-    for c in cells.iter().filter(|c| !c["mean_gap"].is_null()) {
-        let unit = c["unit_id"].as_str().unwrap();
-        let comp = c["competency_id"].as_str().unwrap();
-        let shown =
-            cell_gap(&dom, unit, comp).unwrap_or_else(|| panic!("no cell for {unit} × {comp}"));
-        assert!(
-            (shown - c["mean_gap"].as_f64().unwrap()).abs() < 1e-9,
-            "{unit} × {comp}"
-        );
-        checked += 1;
-    }
-    assert!(checked >= 10, "checked {checked} cells");
-
-    // drill down into the first department: its sections, with their own numbers
-    let dept = rows[0]["unit_id"].as_str().unwrap();
-    let dom = chromium(
-        &profile,
-        &["--dump-dom"],
-        &server.url(&format!("/?unit={dept}")),
-    );
-    let api = server.get_json(&format!("/v1/gaps/heatmap?parent={dept}"));
-    let sections: Vec<&Value> = api["rows"].as_array().unwrap().iter().collect();
-    assert!(!sections.is_empty(), "{dept} has sections");
-    for s in &sections {
-        assert!(dom.contains(s["unit_name"].as_str().unwrap()));
-    }
-    let c = api["cells"]
-        .as_array()
+    let data = demo_data(tmp.path(), 600, 5);
+    let (config, tokens) = role_config(tmp.path(), SCOPE, "");
+    let config = config.to_str().unwrap().to_string();
+    let server = Server::start_with(&data, "t", &["--config", &config]);
+    let someone = server.get_json(&format!("/v1/query/gaps?as_of={END}&org_unit={SCOPE}"))
+        ["tables"]["employees"]["rows"][0]["employee_id"]
+        .as_str()
         .unwrap()
-        .iter()
-        .find(|c| !c["mean_gap"].is_null())
-        .expect("a cell with a gap");
-    let shown = cell_gap(
-        &dom,
-        c["unit_id"].as_str().unwrap(),
-        c["competency_id"].as_str().unwrap(),
-    )
-    .expect("cell on page");
-    assert!((shown - c["mean_gap"].as_f64().unwrap()).abs() < 1e-9);
+        .to_string();
+    let mut all = serde_json::json!({"admin": server.admin});
+    for (role, t) in &tokens {
+        all[role] = Value::String(t.clone());
+    }
+    let seen = drive(&server, &all, &someone);
 
-    // the roll-up endpoints agree with what the dashboard's scope table shows
-    let comps = server.get_json(&format!("/v1/gaps/competencies?org_unit={dept}"));
-    assert_eq!(comps["rows"], api["competencies"]);
-    let cats = server.get_json(&format!("/v1/gaps/categories?org_unit={dept}"));
-    assert_eq!(cats["rows"], api["categories"]);
-    let (code, _) = server.get("/v1/gaps/competencies?org_unit=nowhere");
-    assert_eq!(code, 404, "an unknown unit is not an empty result");
-    let (code, _) = server.get("/v1/gaps/units?as_of=yesterday");
-    assert_eq!(code, 400, "a bad date is refused");
-    // as of a date before the generated year, fewer people were assessed
-    let past = server.get_json("/v1/gaps/units?as_of=2025-01-31");
-    let now = server.get_json("/v1/gaps/units");
-    let org = |v: &Value| unit_row(v, "org");
-    assert!(org(&past)["assessed_pairs"].as_u64() < org(&now)["assessed_pairs"].as_u64());
+    for (role, token) in all.as_object().unwrap() {
+        let token = token.as_str().unwrap();
+        let s = &seen[role];
+        assert_eq!(
+            s["redirected_to"], "/login",
+            "{role}: signed out means the form"
+        );
+        assert!(s["bad_token"].as_str().unwrap().contains("not valid"));
+        assert_eq!(
+            s["overview_state"]["state"], "ready",
+            "{role}: {}",
+            s["overview_state"]
+        );
 
-    // a picture for people to look at
-    let shot = artifacts().join("dashboard.png");
-    chromium(
-        &profile,
-        &[&format!("--screenshot={}", shot.display())],
-        &server.url("/"),
-    );
-    let png = std::fs::read(&shot).expect("screenshot written");
+        // overview figures and charts are the trend API's
+        let trends = server.get_json_as(token, "/v1/query/trends?months=12");
+        let last = rows(&trends["tables"]["trends"], "rows")
+            .last()
+            .unwrap()
+            .clone();
+        let metrics = &s["overview"]["metrics"];
+        assert_eq!(
+            metrics["headcount"],
+            last["headcount"].to_string(),
+            "{role}"
+        );
+        let pct = |v: &Value| format!("{:.0}%", v.as_f64().unwrap() * 100.0);
+        assert_eq!(metrics["coverage"], pct(&last["coverage"]), "{role}");
+        assert_eq!(
+            metrics["succession_coverage"],
+            pct(&last["succession_coverage"]),
+            "{role}"
+        );
+        let at_risk: f64 = metrics["positions_at_risk"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            at_risk,
+            last["positions_at_risk"].as_f64().unwrap(),
+            "{role}"
+        );
+        let charts = rows(&s["overview"], "charts");
+        assert_eq!(
+            charts.len(),
+            7,
+            "{role}: six sparklines and the trend chart"
+        );
+        for c in charts {
+            assert_eq!(c["drawn"], true, "{role}: chart {} is drawn", c["id"]);
+        }
+        let trend = charts.iter().find(|c| c["id"] == "trend-chart").unwrap();
+        assert_eq!(trend["labels"], 12);
+        assert_eq!(
+            trend["data"][0][11].as_f64().unwrap(),
+            last["mean_gap"].as_f64().unwrap()
+        );
+
+        // the heatmap is the API's heatmap for this role; the CSV is the API's CSV
+        assert_eq!(s["heatmap_state"]["state"], "ready", "{role}");
+        let api = server.get_json_as(token, "/v1/gaps/heatmap");
+        let (figures, _) = cells_match(&s["heatmap"], &api, role);
+        assert!(
+            figures > 20,
+            "{role}: the heatmap shows figures ({figures})"
+        );
+        let csv = &s["heatmap_csv"];
+        let (code, body) = server.get_as(token, csv["href"].as_str().unwrap());
+        assert_eq!(code, 200);
+        assert_eq!(
+            csv["body"].as_str().unwrap(),
+            String::from_utf8(body).unwrap()
+        );
+        assert!(csv["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("unit_id,unit_name,competency_id"));
+
+        // click-through to a unit
+        let unit = s["clicked_unit"].as_str().unwrap();
+        assert_eq!(s["drill_state"]["state"], "ready", "{role}");
+        assert!(rows(&s["drill"], "crumbs").iter().any(|c| c == unit));
+        let api = server.get_json_as(token, &format!("/v1/gaps/heatmap?parent={unit}"));
+        cells_match(&s["drill"], &api, role);
+        assert_eq!(s["training_state"]["state"], "ready", "{role}");
+        assert_eq!(s["ninebox_state"]["state"], "ready", "{role}");
+        let needs = rows(&s["training"], "charts");
+        assert_eq!(needs[0]["type"], "bar");
+    }
+
+    // planners and admins reach people; their views are audited
+    for role in ["planner", "admin"] {
+        let s = &seen[role];
+        let person = s["clicked_person"].as_str().expect("a person to click");
+        assert_eq!(s["profile_state"]["state"], "ready", "{role}");
+        let api = server.get_json(&format!("/v1/employees/{person}"));
+        let text = s["profile"]["text"].as_str().unwrap();
+        assert!(text.contains(api["employee"]["name"].as_str().unwrap()));
+        assert!(text.contains("Development list") && text.contains("Assessments"));
+        let dev_chart = rows(&s["profile"], "charts")
+            .iter()
+            .find(|c| c["id"] == "profile-chart")
+            .unwrap()
+            .clone();
+        let required: Vec<f64> = rows(&api["development"], "rows")
+            .iter()
+            .map(|r| r["required"].as_f64().unwrap())
+            .collect();
+        let drawn: Vec<f64> = dev_chart["data"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(
+            drawn, required,
+            "{role}: the chart draws the required levels"
+        );
+        let names: u64 = s["ninebox"]["boxes"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|b| b["names"].as_u64().unwrap())
+            .sum();
+        assert!(names > 0, "{role} sees who is in each box");
+    }
+    let audit = std::fs::read_to_string(data.join("audit.jsonl")).unwrap();
+    let planner_person = seen["planner"]["clicked_person"].as_str().unwrap();
     assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "a real screenshot"
+        audit
+            .lines()
+            .any(|l| l.contains("\"planner one\"") && l.contains(planner_person)),
+        "the planner's look at {planner_person} is in the audit log"
     );
+
+    // the planner is held to their scope
+    let planner = &seen["planner"];
+    for u in rows(&planner["overview"], "units") {
+        let u = u.as_str().unwrap();
+        assert!(
+            u == SCOPE || u.starts_with(&format!("{SCOPE}-")),
+            "{u} outside u01"
+        );
+    }
+    let (code, _) = server.get_as(&tokens["planner"], "/v1/gaps/heatmap?parent=u02");
+    assert_eq!(code, 403);
+
+    // leaders see succession but nobody's profile
+    let leader = &seen["leader"];
+    assert!(leader["drill"]["people"].as_array().unwrap().is_empty());
+    assert_eq!(leader["forced_profile_state"]["state"], "error");
+    assert!(leader["forced_profile_state"]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("Not allowed"));
+    let succ = server.get_json_as(&tokens["leader"], "/v1/query/succession");
+    let mut api_positions: Vec<&str> = rows(&succ["tables"]["positions"], "rows")
+        .iter()
+        .map(|p| p["position_id"].as_str().unwrap())
+        .collect();
+    let mut shown: Vec<&str> = rows(&leader["succession"], "positions")
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    api_positions.sort();
+    shown.sort();
+    assert_eq!(shown, api_positions);
+    assert!(!shown.is_empty());
+    assert_eq!(leader["position_state"]["state"], "ready");
+    assert!(leader["position"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Gaps to the role"));
+
+    // viewers see aggregates only
+    let viewer = &seen["viewer"];
+    assert!(!rows(&viewer["overview"], "tabs")
+        .iter()
+        .any(|t| t == "succession"));
+    assert_eq!(viewer["succession_state"]["state"], "error");
+    assert!(viewer["succession_state"]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("Not allowed"));
+    assert_eq!(viewer["forced_profile_state"]["state"], "error");
+    assert!(viewer["drill"]["people"].as_array().unwrap().is_empty());
+    let names: u64 = viewer["ninebox"]["boxes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|b| b["names"].as_u64().unwrap())
+        .sum();
+    assert_eq!(names, 0, "no names in the viewer's 9-box");
+    let api = server.get_json_as(
+        &tokens["viewer"],
+        &format!(
+            "/v1/gaps/heatmap?parent={}",
+            viewer["clicked_unit"].as_str().unwrap()
+        ),
+    );
+    let (_, hidden) = cells_match(&viewer["drill"], &api, "viewer");
+    assert!(hidden > 0, "small teams are suppressed for the viewer");
 }

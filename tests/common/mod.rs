@@ -168,7 +168,12 @@ impl Server {
 
     /// GET as the admin returning JSON; panics unless 200.
     pub fn get_json(&self, path: &str) -> serde_json::Value {
-        let (code, body) = self.get(path);
+        self.get_json_as(&self.admin.clone(), path)
+    }
+
+    /// GET as `token`'s holder returning JSON; panics unless 200.
+    pub fn get_json_as(&self, token: &str, path: &str) -> serde_json::Value {
+        let (code, body) = self.get_as(token, path);
         assert_eq!(code, 200, "GET {path}: {}", String::from_utf8_lossy(&body));
         serde_json::from_slice(&body).expect("JSON body")
     }
@@ -277,4 +282,52 @@ pub fn artifacts() -> PathBuf {
     let d = root().join("tests/artifacts");
     std::fs::create_dir_all(&d).expect("artifacts dir");
     d
+}
+
+/// The SHA-256 of a token, as `cadre token hash` prints it.
+pub fn token_hash(token: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cadre"))
+        .args(["token", "hash"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("cadre token hash runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{token}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Writes a configuration with one token per role (planner and leader
+/// limited to `scope`) plus `extra` TOML, and returns its path and the
+/// tokens by role.
+pub fn role_config(
+    dir: &Path,
+    scope: &str,
+    extra: &str,
+) -> (PathBuf, std::collections::BTreeMap<String, String>) {
+    let mut toml = String::from("[access]\nk = 5\n");
+    let mut tokens = std::collections::BTreeMap::new();
+    for (role, scoped) in [("planner", true), ("leader", true), ("viewer", false)] {
+        let token = format!("{role}-secret-token");
+        let scope_line = if scoped {
+            format!("scope = \"{scope}\"\n")
+        } else {
+            String::new()
+        };
+        toml.push_str(&format!(
+            "\n[[access.tokens]]\nname = \"{role} one\"\nrole = \"{role}\"\n{scope_line}token_sha256 = \"{}\"\n",
+            token_hash(&token)
+        ));
+        tokens.insert(role.to_string(), token);
+    }
+    toml.push_str(extra);
+    let path = dir.join("roles.toml");
+    std::fs::write(&path, toml).unwrap();
+    (path, tokens)
 }

@@ -172,7 +172,7 @@ impl Succession {
     /// Computes succession for the critical positions in `units` (all when `None`).
     ///
     /// Positions columns: `position_id, title, org_unit_id, role_id,
-    /// incumbent_id, incumbent_leaving_on, vacant, candidates, ready_now,
+    /// incumbent_id, incumbent_name, incumbent_leaving_on, vacant, candidates, ready_now,
     /// ready_1_2_years, ready_3_plus_years, not_ready, bench_strength,
     /// discounted_bench, risk`.
     ///
@@ -353,6 +353,7 @@ impl Succession {
             "org_unit_id" => pos_rows.iter().map(|r| r.position.org_unit_id.as_str()).collect::<Vec<_>>(),
             "role_id" => pos_rows.iter().map(|r| r.position.role_id.as_str()).collect::<Vec<_>>(),
             "incumbent_id" => pos_rows.iter().map(|r| r.incumbent.as_deref()).collect::<Vec<_>>(),
+            "incumbent_name" => pos_rows.iter().map(|r| r.incumbent.as_deref().and_then(|i| employees.get(i)).map(|e| e.name.as_str())).collect::<Vec<_>>(),
             "incumbent_leaving_on" => pos_rows.iter().map(|r| r.leaving_on.as_deref()).collect::<Vec<_>>(),
             "vacant" => pos_rows.iter().map(|r| r.incumbent.is_none()).collect::<Vec<_>>(),
             "candidates" => pos_rows.iter().map(|r| r.bands.iter().sum::<usize>() as u32).collect::<Vec<_>>(),

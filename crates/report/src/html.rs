@@ -53,7 +53,9 @@ const STYLE: &str = r#"
 @page { size: A4; margin: 16mm 14mm; }
 body { font: 10.5pt/1.45 "DejaVu Sans", system-ui, sans-serif; color: #1d2330; margin: 0; }
 h1 { font-size: 20pt; margin: 0 0 2pt; }
-h2 { font-size: 14pt; margin: 18pt 0 6pt; border-bottom: 1.5pt solid #1f5fbf; padding-bottom: 2pt; }
+h2 { font-size: 14pt; margin: 18pt 0 6pt; border-bottom: 1.5pt solid #1f5fbf; padding-bottom: 2pt; break-after: avoid; }
+h2.page { break-before: page; margin-top: 0; }
+h3 { break-after: avoid; }
 h3 { font-size: 11.5pt; margin: 12pt 0 4pt; }
 .sub { color: #5b6475; margin: 0 0 12pt; }
 .kpis { display: flex; gap: 8pt; flex-wrap: wrap; }
@@ -70,6 +72,7 @@ td.num, th.num { text-align: right; }
 .risk.green { background: #e0f2e6; color: #1d5b2f; }
 .position { break-inside: avoid-page; }
 .gaps { color: #5b6475; font-size: 9.5pt; }
+.id { color: #5b6475; font-size: 8pt; white-space: nowrap; }
 .method { break-before: page; }
 .method dt { font-weight: 600; margin-top: 6pt; }
 .method dd { margin: 0 0 0 12pt; }
@@ -92,7 +95,7 @@ impl SuccessionReport {
             self.before.as_of.format("%-d %B %Y")
         );
         self.summary(&mut h);
-        h.push_str("<h2>Critical positions</h2>");
+        h.push_str("<h2 class=\"page\">Critical positions</h2>");
         if self.positions.is_empty() {
             h.push_str("<p>No critical positions in this scope.</p>");
         }
@@ -216,8 +219,9 @@ fn position(h: &mut String, p: &PositionSection) {
         };
         let _ = write!(
             h,
-            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.2}</td><td class=\"gaps\">{gaps}</td></tr>",
+            "<tr><td>{} <span class=\"id\">{}</span>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.2}</td><td class=\"gaps\">{gaps}</td></tr>",
             esc(&c.name),
+            esc(&c.candidate_id),
             if c.nominated { "" } else { " <i>(suggested)</i>" },
             c.stated.as_deref().map_or("—", band),
             band(&c.computed),

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use cadre_analytics::{subtree, AnalyticsConfig, AnalyticsError, Succession, Table};
 use cadre_projection::{LevelPolicy, Snapshot, Timeline};
 use chrono::{DateTime, Months, Utc};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub use pdf::{html_to_pdf, PdfError};
@@ -30,7 +31,7 @@ pub enum ReportError {
 }
 
 /// Headline figures at one date.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Headline {
     /// The date.
     pub as_of: DateTime<Utc>,
@@ -51,7 +52,7 @@ pub struct Headline {
 }
 
 /// A competency where a candidate falls short of the position's role.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Shortfall {
     /// Competency name.
     pub competency: String,
@@ -66,8 +67,10 @@ pub struct Shortfall {
 }
 
 /// One candidate for a position.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
+    /// Employee id.
+    pub candidate_id: String,
     /// Name.
     pub name: String,
     /// Whether formally nominated.
@@ -83,8 +86,10 @@ pub struct Candidate {
 }
 
 /// One critical position.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PositionSection {
+    /// Position id.
+    pub position_id: String,
     /// Title.
     pub title: String,
     /// Org unit name.
@@ -139,6 +144,15 @@ fn headline(s: &Snapshot, out: &Succession) -> Headline {
 }
 
 impl SuccessionReport {
+    /// Leaves out every candidacy of one employee: nobody reads their own
+    /// nominations or readiness.
+    pub fn without_candidate(mut self, employee: &str) -> SuccessionReport {
+        for p in &mut self.positions {
+            p.candidates.retain(|c| c.candidate_id != employee);
+        }
+        self
+    }
+
     /// Builds the report for the critical positions in `unit`'s subtree (all when none).
     pub fn build(
         t: &Timeline,
@@ -184,6 +198,7 @@ impl SuccessionReport {
                     .map(|c| {
                         let cid = text(c, "candidate_id").unwrap_or_default();
                         Candidate {
+                            candidate_id: cid.clone(),
                             name: text(c, "name").unwrap_or_else(|| cid.clone()),
                             nominated: c.get("nominated").and_then(Value::as_bool) == Some(true),
                             stated: text(c, "stated_readiness"),
@@ -194,6 +209,7 @@ impl SuccessionReport {
                     })
                     .collect();
                 PositionSection {
+                    position_id: id.clone(),
                     title: text(p, "title").unwrap_or_else(|| id.clone()),
                     unit: s
                         .units

@@ -58,6 +58,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/v1/gaps/heatmap", get(views::heatmap))
         .route("/v1/query/{kind}", get(views::query))
         .route("/v1/employees/{id}", get(views::profile))
+        .route("/v1/succession/{position}", get(views::position_detail))
         .route("/v1/reports/succession", get(views::succession_report))
         .with_state(service)
 }

@@ -164,16 +164,14 @@ impl Service {
         t.assessments(employee, as_of)
     }
 
-    /// The succession report as HTML (blocking).
+    /// The succession report (blocking).
     pub fn succession_report(
         &self,
         as_of: DateTime<Utc>,
         unit: Option<&str>,
-    ) -> Result<String, cadre_report::ReportError> {
+    ) -> Result<cadre_report::SuccessionReport, cadre_report::ReportError> {
         let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
-        let r =
-            cadre_report::SuccessionReport::build(&t, &self.policy, &self.analytics, as_of, unit)?;
-        Ok(r.to_html())
+        cadre_report::SuccessionReport::build(&t, &self.policy, &self.analytics, as_of, unit)
     }
 
     /// Who a token belongs to.

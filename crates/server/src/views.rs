@@ -302,11 +302,18 @@ pub(crate) async fn heatmap(
             "rows": children,
             "competencies": competencies.records(),
             "categories": categories.records(),
+            "cell_columns": cells.columns,
             "cells": cells.records(),
         });
         Ok((v, within))
     })
     .await?;
+    // the table behind the heatmap is its cells
+    let v = if p.format.as_deref() == Some("csv") {
+        json!({"columns": v["cell_columns"], "rows": v["cells"]})
+    } else {
+        v
+    };
     answer(v, &p, "heatmap")
 }
 
@@ -512,6 +519,12 @@ pub(crate) async fn profile(
         }))
     })
     .await??;
+    // the table behind the profile is the development list
+    let v = if p.format.as_deref() == Some("csv") {
+        v["development"].clone()
+    } else {
+        v
+    };
     answer(v, &p, "profile")
 }
 
@@ -547,7 +560,11 @@ pub(crate) async fn succession_report(
             "GET /v1/reports/succession",
             unit.as_deref().unwrap_or("organisation"),
         )?;
-        let html = s.succession_report(as_of, unit.as_deref())?;
+        let mut report = s.succession_report(as_of, unit.as_deref())?;
+        if let Some(me) = &who.employee {
+            report = report.without_candidate(me);
+        }
+        let html = report.to_html();
         if pdf {
             let bytes = cadre_report::html_to_pdf(&html)
                 .map_err(|e| ApiError::Unavailable(e.to_string()))?;
@@ -567,4 +584,56 @@ pub(crate) async fn succession_report(
         }
     })
     .await?
+}
+
+/// `GET /v1/succession/{position}`: one critical position's candidates with
+/// the gaps that separate each from the position's role, for roles that may
+/// see succession, in scope, audited.
+pub(crate) async fn position_detail(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(position): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ApiError> {
+    let who = require(
+        &s,
+        &headers,
+        Role::may_see_succession,
+        "see succession plans",
+    )?;
+    let as_of = parse_as_of(p.as_of.as_deref())?;
+    let v = tokio::task::spawn_blocking(move || {
+        let snap = s.snapshot(as_of);
+        let pos = snap
+            .positions
+            .get(&position)
+            .ok_or_else(|| ApiError::NotFound(format!("no position {position:?}")))?;
+        effective_unit(&who, &snap, Some(&pos.org_unit_id))?;
+        s.audit(&who, "GET /v1/succession", &position)?;
+        let report = s.succession_report(as_of, Some(&pos.org_unit_id))?;
+        let section = report
+            .positions
+            .into_iter()
+            .find(|x| x.position_id == position)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("{position:?} is not a critical position"))
+            })?;
+        let mut v = json!({
+            "as_of": snap.as_of.to_rfc3339(),
+            "position": {
+                "position_id": section.position_id,
+                "title": section.title,
+                "unit": section.unit,
+                "incumbent": section.incumbent,
+                "leaving_on": section.leaving_on,
+                "risk": section.risk,
+                "bench_strength": section.bench_strength,
+            },
+            "rows": section.candidates,
+        });
+        Guard::unrestricted(who).protect(&mut v);
+        Ok::<_, ApiError>(v)
+    })
+    .await??;
+    answer(v, &p, "position")
 }
