@@ -1,0 +1,231 @@
+//! Who may call what over HTTP, and the small-group rules checked as
+//! properties of the answers a viewer gets on a generated organisation.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use serde_json::Value;
+
+const K: u64 = 5;
+
+fn rows(v: &Value) -> &Vec<Value> {
+    v["rows"].as_array().expect("rows")
+}
+
+#[test]
+fn every_endpoint_checks_the_role() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = demo_data(tmp.path(), 300, 3);
+    let (config, t) = role_config(tmp.path(), "u01", "");
+    let server = Server::start_with(&data, "ingest-t", &["--config", config.to_str().unwrap()]);
+    let someone = server.get_json("/v1/query/gaps?org_unit=u01")["tables"]["employees"]["rows"][0]
+        ["employee_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let position = server.get_json("/v1/query/succession?org_unit=u01")["tables"]["positions"]
+        ["rows"][0]["position_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin = server.admin.clone();
+    let who: [(&str, &str); 5] = [
+        ("admin", &admin),
+        ("planner", &t["planner"]),
+        ("leader", &t["leader"]),
+        ("viewer", &t["viewer"]),
+        ("ingest", "ingest-t"),
+    ];
+    // (path, expected status for admin, planner, leader, viewer, ingest)
+    let cases: Vec<(String, [u16; 5])> = vec![
+        ("/v1/gaps/units".into(), [200, 200, 200, 200, 403]),
+        ("/v1/gaps/heatmap".into(), [200, 200, 200, 200, 403]),
+        (
+            "/v1/gaps/heatmap?parent=u02".into(),
+            [200, 403, 403, 200, 403],
+        ),
+        (
+            "/v1/query/trends?months=2".into(),
+            [200, 200, 200, 200, 403],
+        ),
+        ("/v1/query/succession".into(), [200, 200, 200, 403, 403]),
+        (
+            format!("/v1/query/development?employee={someone}"),
+            [200, 200, 403, 403, 403],
+        ),
+        (
+            format!("/v1/employees/{someone}"),
+            [200, 200, 403, 403, 403],
+        ),
+        (
+            format!("/v1/succession/{position}"),
+            [200, 200, 200, 403, 403],
+        ),
+        ("/v1/reports/succession".into(), [200, 200, 200, 403, 403]),
+        ("/v1/status".into(), [200, 200, 200, 200, 403]),
+        ("/metrics".into(), [200, 200, 200, 200, 403]),
+        ("/v1/me".into(), [200, 200, 200, 200, 200]),
+    ];
+    for (path, expected) in &cases {
+        assert_eq!(
+            server.request("GET", path, &[], b"").0,
+            401,
+            "{path} without a token"
+        );
+        for ((role, token), want) in who.iter().zip(expected) {
+            let (code, body) = server.get_as(token, path);
+            assert_eq!(
+                code,
+                *want,
+                "{role} GET {path}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+    }
+    assert_eq!(server.request("GET", "/health", &[], b"").0, 200);
+    // only ingest and admin may post
+    let viewer = format!("Bearer {}", t["viewer"]);
+    let (code, _) = server.request("POST", "/v1/events", &[("Authorization", &viewer)], b"{}");
+    assert_eq!(code, 403);
+    // viewers get no table naming people, and no CSV of one
+    let g = server.get_json_as(&t["viewer"], "/v1/query/gaps");
+    assert!(g["tables"].get("employees").is_none());
+    assert!(g["tables"].get("units").is_some());
+    let (code, _) = server.get_as(&t["viewer"], "/v1/query/gaps?format=csv&table=employees");
+    assert_eq!(code, 404);
+    let nb = server.get_json_as(&t["leader"], "/v1/query/nine-box");
+    assert!(
+        nb["tables"].get("members").is_none(),
+        "leaders see no names in the 9-box"
+    );
+    // the sign-in form refuses an ingest token
+    let (code, _) = server.request(
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"token=ingest-t",
+    );
+    assert_eq!(code, 403);
+}
+
+#[test]
+fn a_viewer_cannot_subtract_their_way_to_a_small_group() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = demo_data(tmp.path(), 500, 8);
+    let (config, t) = role_config(tmp.path(), "u01", "");
+    let server = Server::start_with(&data, "t", &["--config", config.to_str().unwrap()]);
+    let full = server.get_json(&format!("/v1/gaps/units?as_of={END}"));
+    let seen = server.get_json_as(&t["viewer"], &format!("/v1/gaps/units?as_of={END}"));
+    let people: BTreeMap<&str, u64> = rows(&full)
+        .iter()
+        .map(|r| {
+            (
+                r["unit_id"].as_str().unwrap(),
+                r["people_with_requirements"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let shown: BTreeMap<&str, bool> = rows(&seen)
+        .iter()
+        .map(|r| (r["unit_id"].as_str().unwrap(), r["suppressed"] == false))
+        .collect();
+    let mut hidden = 0;
+    for r in rows(&seen) {
+        let id = r["unit_id"].as_str().unwrap();
+        if r["suppressed"] == true {
+            hidden += 1;
+            assert_eq!(r["mean_gap"], Value::Null);
+            continue;
+        }
+        // a shown unit is about k people or more, or nobody
+        let n = people[id];
+        assert!(n == 0 || n >= K, "{id} shown with {n} people");
+        // and whatever its shown children leave uncovered is 0 or at least k
+        let covered: u64 = rows(&full)
+            .iter()
+            .filter(|c| c["parent_id"] == id && shown[c["unit_id"].as_str().unwrap()])
+            .map(|c| people[c["unit_id"].as_str().unwrap()])
+            .sum();
+        let rest = n - covered;
+        assert!(
+            rest == 0 || rest >= K,
+            "{id}: {rest} people recoverable by subtraction"
+        );
+        // a hidden parent hides its whole subtree
+        if let Some(p) = r["parent_id"].as_str() {
+            assert!(shown[p], "{id} is shown under hidden {p}");
+        }
+    }
+    assert!(hidden > 0, "some units are small enough to hide");
+    // asking for a hidden unit directly blanks everything
+    let small = rows(&seen)
+        .iter()
+        .find(|r| r["suppressed"] == true)
+        .unwrap()["unit_id"]
+        .as_str()
+        .unwrap();
+    let c = server.get_json_as(
+        &t["viewer"],
+        &format!("/v1/gaps/competencies?org_unit={small}&as_of={END}"),
+    );
+    assert!(!rows(&c).is_empty());
+    assert!(rows(&c)
+        .iter()
+        .all(|r| r["suppressed"] == true && r["mean_gap"].is_null()));
+    // the planner sees the same unit's figures
+    let c = server.get_json_as(
+        &t["planner"],
+        &format!("/v1/gaps/competencies?org_unit=u01&as_of={END}"),
+    );
+    assert!(rows(&c).iter().all(|r| r.get("suppressed").is_none()));
+    // the CSV is the viewer's JSON, suppression included
+    let (code, csv) = server.get_as(
+        &t["viewer"],
+        &format!("/v1/gaps/units?as_of={END}&format=csv"),
+    );
+    assert_eq!(code, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",suppressed"));
+    assert_eq!(csv.lines().count(), rows(&seen).len() + 1);
+    assert_eq!(
+        csv.lines().filter(|l| l.ends_with(",true")).count(),
+        hidden,
+        "the same rows are suppressed in the CSV"
+    );
+
+    // a role filter whose complement in the scope is small blanks the answer
+    let mut found = false;
+    for u in rows(&full) {
+        let unit = u["unit_id"].as_str().unwrap();
+        let by_role = server.get_json(&format!("/v1/query/gaps?as_of={END}&org_unit={unit}"));
+        let role_rows = by_role["tables"]["roles"]["rows"].as_array().unwrap();
+        let total: u64 = role_rows
+            .iter()
+            .map(|r| r["people_with_requirements"].as_u64().unwrap())
+            .sum();
+        let Some(r) = role_rows.iter().find(|r| {
+            let n = r["people_with_requirements"].as_u64().unwrap();
+            n >= K && (1..K).contains(&(total - n))
+        }) else {
+            continue;
+        };
+        let role = r["role_id"].as_str().unwrap();
+        let c = server.get_json_as(
+            &t["viewer"],
+            &format!("/v1/gaps/competencies?org_unit={unit}&role={role}&as_of={END}"),
+        );
+        assert!(
+            rows(&c).iter().all(|x| x["mean_gap"].is_null()),
+            "{unit} minus {role} leaves {} people",
+            total - r["people_with_requirements"].as_u64().unwrap()
+        );
+        found = true;
+        break;
+    }
+    assert!(
+        found,
+        "the organisation has a unit with a small complement of some role"
+    );
+}
