@@ -16,7 +16,7 @@ use serde_json::Value;
 const SCOPE: &str = "u01";
 
 /// Runs the Playwright driver against the server; returns what each role saw.
-fn drive(server: &Server, tokens: &Value, someone: &str) -> Value {
+fn drive(server: &Server, tokens: &Value, someone: &str, live: &str) -> Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let browser = root.join("tests/browser");
     assert!(
@@ -31,6 +31,8 @@ fn drive(server: &Server, tokens: &Value, someone: &str) -> Value {
         .env("CADRE_TOKENS", tokens.to_string())
         .env("CADRE_ARTIFACTS", &shots)
         .env("CADRE_SOMEONE", someone)
+        .env("CADRE_LIVE", live)
+        .env("CADRE_INGEST", &server.token)
         .output()
         .expect("node is required for this test (bash .ci/run checks it)");
     assert!(
@@ -45,6 +47,16 @@ fn rows<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
     v[key]
         .as_array()
         .unwrap_or_else(|| panic!("{key} is not a list"))
+}
+
+/// How many names the 9-box shows, over all boxes.
+fn names_in_boxes(ninebox: &Value) -> u64 {
+    ninebox["boxes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|b| b["names"].as_u64().unwrap())
+        .sum()
 }
 
 /// Every heatmap cell the page shows agrees with the API's cell for that role.
@@ -92,7 +104,30 @@ fn each_role_sees_what_it_may_in_the_browser() {
     for (role, t) in &tokens {
         all[role] = Value::String(t.clone());
     }
-    let seen = drive(&server, &all, &someone);
+    // two events posted while the admin's overview is open: a hire into an
+    // existing position, today
+    let position = server.get_json("/v1/query/gaps?org_unit=u01")["tables"]["employees"]["rows"][0]
+        ["position_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let now = "2026-11-01T09:00:00Z";
+    let live = format!(
+        "{}\n{}\n",
+        serde_json::json!({"event_id": "7e0d4c1a-0000-4000-8000-000000000001", "type": "employee.hired", "schema_version": 1,
+            "occurred_at": now, "recorded_at": now, "source": "test", "subject": "emp-live-1", "data": {"name": "Live Hire"}}),
+        serde_json::json!({"event_id": "7e0d4c1a-0000-4000-8000-000000000002", "type": "employee.assigned", "schema_version": 1,
+            "occurred_at": now, "recorded_at": now, "source": "test", "subject": "emp-live-1", "data": {"position_id": position}}),
+    );
+    let seen = drive(&server, &all, &someone, &live);
+    let live = &seen["admin"]["live"];
+    assert_eq!(seen["admin"]["live_post"], 200);
+    let (before, after): (u64, u64) = (
+        live["before"].as_str().unwrap().parse().unwrap(),
+        live["after"].as_str().unwrap().parse().unwrap(),
+    );
+    assert_eq!(after, before + 1, "the open overview counts the new hire");
+    assert_eq!(live["not_reloaded"], true, "without a reload");
 
     for (role, token) in all.as_object().unwrap() {
         let token = token.as_str().unwrap();
@@ -213,12 +248,7 @@ fn each_role_sees_what_it_may_in_the_browser() {
             drawn, required,
             "{role}: the chart draws the required levels"
         );
-        let names: u64 = s["ninebox"]["boxes"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|b| b["names"].as_u64().unwrap())
-            .sum();
+        let names = names_in_boxes(&s["ninebox"]);
         assert!(names > 0, "{role} sees who is in each box");
     }
     let audit = std::fs::read_to_string(data.join("audit.jsonl")).unwrap();
@@ -281,12 +311,7 @@ fn each_role_sees_what_it_may_in_the_browser() {
         .starts_with("Not allowed"));
     assert_eq!(viewer["forced_profile_state"]["state"], "error");
     assert!(viewer["drill"]["people"].as_array().unwrap().is_empty());
-    let names: u64 = viewer["ninebox"]["boxes"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|b| b["names"].as_u64().unwrap())
-        .sum();
+    let names = names_in_boxes(&viewer["ninebox"]);
     assert_eq!(names, 0, "no names in the viewer's 9-box");
     let api = server.get_json_as(
         &tokens["viewer"],

@@ -92,6 +92,22 @@ for (const [role, token] of Object.entries(tokens)) {
   seen.overview = await observe(page);
   await shot(page, `${role}-overview`);
 
+  if (role === "admin" && process.env.CADRE_LIVE) {
+    // new events arrive: the open page updates itself, without a reload
+    await page.evaluate(() => { window.__notReloaded = true; });
+    const before = await page.textContent("[data-metric=headcount]");
+    const r = await fetch(`${base}/v1/events`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${process.env.CADRE_INGEST}` },
+      body: process.env.CADRE_LIVE,
+    });
+    seen.live_post = r.status;
+    await page.waitForFunction(b => document.querySelector("[data-metric=headcount]").textContent !== b, before, { timeout: 60000 });
+    await settled(page);
+    seen.live = { before, after: await page.textContent("[data-metric=headcount]"), not_reloaded: await page.evaluate(() => window.__notReloaded === true) };
+    seen.overview = await observe(page);
+  }
+
   seen.heatmap_state = await goView(page, "view=heatmap");
   seen.heatmap = await observe(page);
   await shot(page, `${role}-heatmap`);

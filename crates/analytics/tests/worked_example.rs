@@ -77,34 +77,23 @@ fn events() -> Vec<Event> {
             "2025-01-01T00:00:00Z",
             json!({"name": "Finance", "parent_id": "org"}),
         ),
-        ev(
-            6,
-            "role_profile.defined",
-            "officer",
-            "2025-01-01T00:00:00Z",
-            json!({
-                "name": "Officer", "framework_id": "cambridge-city-council",
-                "requirements": [
-                    {"competency_id": CF, "level": 3, "weight": 2},
-                    {"competency_id": WWO, "level": 3}
-                ]
-            }),
-        ),
-        // the lead role asks the same as the officer role; officers are its pipeline
-        ev(
-            7,
-            "role_profile.defined",
-            "lead",
-            "2025-01-01T00:00:00Z",
-            json!({
-                "name": "Lead officer", "framework_id": "cambridge-city-council",
-                "requirements": [
-                    {"competency_id": CF, "level": 3, "weight": 2},
-                    {"competency_id": WWO, "level": 3}
-                ]
-            }),
-        ),
     ];
+    // the lead role asks the same as the officer role; officers are its pipeline
+    for (n, id, name) in [(6, "officer", "Officer"), (7, "lead", "Lead officer")] {
+        e.push(ev(
+            n,
+            "role_profile.defined",
+            id,
+            "2025-01-01T00:00:00Z",
+            json!({
+                "name": name, "framework_id": "cambridge-city-council",
+                "requirements": [
+                    {"competency_id": CF, "level": 3, "weight": 2},
+                    {"competency_id": WWO, "level": 3}
+                ]
+            }),
+        ));
+    }
     for (i, (pos, unit)) in [("p1", "housing"), ("p2", "repairs"), ("p3", "finance")]
         .iter()
         .enumerate()

@@ -229,13 +229,13 @@ fn run_server(
     settings: Settings,
     addr: SocketAddr,
     access: Access,
-    audit_log: PathBuf,
+    data: &Path,
     announce: impl FnOnce(&str),
 ) -> Result<ExitCode> {
     let config = ServerConfig {
         addr,
         access,
-        audit_log,
+        audit_log: data.join("audit.jsonl"),
         policy: settings.levels,
         analytics: settings.analytics,
     };
@@ -265,24 +265,15 @@ fn serve(data: &Path, a: ServeArgs, settings: Settings) -> Result<ExitCode> {
     let ingestor = open(data)?;
     let (access, _, admin) = tokens(data, &settings, a.token, &[])?;
     let addr = SocketAddr::new(a.bind, a.port);
-    run_server(
-        ingestor,
-        settings,
-        addr,
-        access,
-        data.join("audit.jsonl"),
-        |url| {
+    run_server(ingestor, settings, addr, access, data, |url| {
+        eprintln!("cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics");
+        if admin.is_some() {
             eprintln!(
-                "cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics"
+                "sign in at {url}/login with the admin token in {}",
+                data.join("admin.token").display()
             );
-            if admin.is_some() {
-                eprintln!(
-                    "sign in at {url}/login with the admin token in {}",
-                    data.join("admin.token").display()
-                );
-            }
-        },
-    )
+        }
+    })
 }
 
 fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
@@ -321,39 +312,32 @@ fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
     }
     let (access, shown, admin) = tokens(data, &settings, None, &extra)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], a.port));
-    run_server(
-        ingestor,
-        settings,
-        addr,
-        access,
-        data.join("audit.jsonl"),
-        move |url| {
-            eprintln!();
-            eprintln!("  dashboard:    {url}/  sign in with one of these tokens:");
-            if let Some(t) = &admin {
-                eprintln!("    admin     everything                                   {t}");
-            }
-            for (name, role, scope, t) in &extra {
-                let what = match role {
-                    Role::Planner => format!(
-                        "figures and people of {}",
-                        scope.as_deref().unwrap_or("all")
-                    ),
-                    Role::Leader => format!(
-                        "figures and succession of {}",
-                        scope.as_deref().unwrap_or("all")
-                    ),
-                    _ => "figures of the whole organisation, no individuals".to_string(),
-                };
-                let name = name.trim_start_matches("demo ");
-                eprintln!("    {name:<9} {what:<44} {t}");
-            }
-            eprintln!("  ingest:       curl -H 'Authorization: Bearer {shown}' --data-binary @events.ndjson {url}/v1/events");
-            eprintln!("  metrics:      {url}/metrics");
-            eprintln!();
-            eprintln!("press Ctrl-C to stop");
-        },
-    )
+    run_server(ingestor, settings, addr, access, data, move |url| {
+        eprintln!();
+        eprintln!("  dashboard:    {url}/  sign in with one of these tokens:");
+        if let Some(t) = &admin {
+            eprintln!("    admin     everything                                   {t}");
+        }
+        for (name, role, scope, t) in &extra {
+            let what = match role {
+                Role::Planner => format!(
+                    "figures and people of {}",
+                    scope.as_deref().unwrap_or("all")
+                ),
+                Role::Leader => format!(
+                    "figures and succession of {}",
+                    scope.as_deref().unwrap_or("all")
+                ),
+                _ => "figures of the whole organisation, no individuals".to_string(),
+            };
+            let name = name.trim_start_matches("demo ");
+            eprintln!("    {name:<9} {what:<44} {t}");
+        }
+        eprintln!("  ingest:       curl -H 'Authorization: Bearer {shown}' --data-binary @events.ndjson {url}/v1/events");
+        eprintln!("  metrics:      {url}/metrics");
+        eprintln!();
+        eprintln!("press Ctrl-C to stop");
+    })
 }
 
 /// The org unit the demo's planner and leader are limited to: the first department.

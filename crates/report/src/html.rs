@@ -108,13 +108,13 @@ impl SuccessionReport {
     }
 
     fn summary(&self, h: &mut String) {
-        let (n, b) = (&self.now, &self.before);
+        let (n, b) = (&self.now.summary, &self.before.summary);
+        let since = self.before.as_of.format("%-d %b %Y").to_string();
         h.push_str("<h2>Executive summary</h2><div class=\"kpis\">");
         let kpi = |h: &mut String, value: String, label: &str, change: String| {
             let _ = write!(
                 h,
-                "<div class=\"kpi\"><b>{value}</b><span>{label}<br>{change} since {}</span></div>",
-                b.as_of.format("%-d %b %Y")
+                "<div class=\"kpi\"><b>{value}</b><span>{label}<br>{change} since {since}</span></div>"
             );
         };
         let diff = |a: usize, c: usize| signed(a as i64 - c as i64);

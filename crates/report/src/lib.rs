@@ -14,7 +14,9 @@ mod pdf;
 
 use std::collections::BTreeMap;
 
-use cadre_analytics::{subtree, AnalyticsConfig, AnalyticsError, Succession, Table};
+use cadre_analytics::{
+    subtree, AnalyticsConfig, AnalyticsError, Succession, SuccessionSummary, Table,
+};
 use cadre_projection::{LevelPolicy, Snapshot, Timeline};
 use chrono::{DateTime, Months, Utc};
 use serde::Serialize;
@@ -35,20 +37,8 @@ pub enum ReportError {
 pub struct Headline {
     /// The date.
     pub as_of: DateTime<Utc>,
-    /// Critical positions in scope.
-    pub critical_positions: usize,
-    /// Those with a candidate ready now.
-    pub with_ready_now: usize,
-    /// with_ready_now / critical_positions.
-    pub coverage: Option<f64>,
-    /// Positions with no candidate ready within two years.
-    pub red: usize,
-    /// Positions with no candidate ready now but one in 1–2 years.
-    pub amber: usize,
-    /// Positions with no active incumbent.
-    pub vacant: usize,
-    /// Mean bench strength.
-    pub mean_bench_strength: Option<f64>,
+    /// Coverage, risk, vacancies and bench strength at that date.
+    pub summary: SuccessionSummary,
 }
 
 /// A competency where a candidate falls short of the position's role.
@@ -130,16 +120,9 @@ fn text(r: &Map<String, Value>, k: &str) -> Option<String> {
 }
 
 fn headline(s: &Snapshot, out: &Succession) -> Headline {
-    let m = &out.summary;
     Headline {
         as_of: s.as_of,
-        critical_positions: m.critical_positions,
-        with_ready_now: m.with_ready_now,
-        coverage: m.coverage,
-        red: m.red,
-        amber: m.amber,
-        vacant: m.vacant,
-        mean_bench_strength: m.mean_bench_strength,
+        summary: out.summary.clone(),
     }
 }
 
@@ -316,3 +299,90 @@ fn shortfalls(
 }
 
 mod html;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headline(at: &str, ready: usize) -> Headline {
+        Headline {
+            as_of: at.parse().unwrap(),
+            summary: SuccessionSummary {
+                critical_positions: 2,
+                with_ready_now: ready,
+                coverage: Some(ready as f64 / 2.0),
+                red: 2 - ready,
+                amber: 0,
+                vacant: 0,
+                mean_bench_strength: Some(1.0),
+                over_nominated: vec![],
+                leaving_without_successor: vec![],
+            },
+        }
+    }
+
+    fn report() -> SuccessionReport {
+        let candidate = |id: &str, name: &str| Candidate {
+            candidate_id: id.into(),
+            name: name.into(),
+            nominated: true,
+            stated: Some("ready_now".into()),
+            computed: "ready_1_2_years".into(),
+            fit: 0.8,
+            shortfalls: vec![Shortfall {
+                competency: "Leadership & <integrity>".into(),
+                required: 4,
+                effective: 3.0,
+                weight: 2.0,
+                courses: vec!["Leading well".into()],
+            }],
+        };
+        SuccessionReport {
+            scope: "Housing".into(),
+            now: headline("2026-06-30T23:59:59Z", 1),
+            before: headline("2026-03-30T23:59:59Z", 0),
+            leaving_without_successor: vec![],
+            positions: vec![PositionSection {
+                position_id: "p1".into(),
+                title: "Director".into(),
+                unit: "Housing".into(),
+                incumbent: Some("Ann".into()),
+                leaving_on: None,
+                risk: "amber".into(),
+                bench_strength: 2,
+                candidates: vec![candidate("e1", "Bea"), candidate("e2", "Cal")],
+            }],
+            config: AnalyticsConfig {
+                ready_now: 0.85,
+                ..AnalyticsConfig::default()
+            },
+            policy: LevelPolicy::default(),
+        }
+    }
+
+    #[test]
+    fn the_page_escapes_text_and_states_the_thresholds_in_force() {
+        let html = report().to_html();
+        assert!(html.contains("Leadership &amp; &lt;integrity&gt; 3.0 → 4"));
+        assert!(!html.contains("<integrity>"));
+        assert!(
+            html.contains("Fit ≥ 0.85 ready now"),
+            "the configured threshold"
+        );
+        assert!(html.contains("+50 pts since"), "coverage 0% → 50%");
+        assert!(html.contains("ready in 1–2 years"));
+        assert!(html.contains("Leading well"));
+    }
+
+    #[test]
+    fn a_reader_never_sees_their_own_candidacy() {
+        let r = report().without_candidate("e1");
+        let names: Vec<&str> = r.positions[0]
+            .candidates
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["Cal"]);
+        assert!(!r.to_html().contains("Bea"));
+    }
+}
