@@ -18,8 +18,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::settings::Settings;
 use crate::{
-    Cli, Command, DemoArgs, ExportArgs, Format, GenerateArgs, IngestArgs, QueryArgs, ReportArgs,
-    ReportFormat, ServeArgs, SynthArgs, TokenAction, TokenArgs,
+    Cli, Command, ConsumeArgs, DemoArgs, ExportArgs, Format, GenerateArgs, IngestArgs, KafkaArgs,
+    ProduceArgs, QueryArgs, ReportArgs, ReportFormat, ServeArgs, SynthArgs, TokenAction, TokenArgs,
 };
 
 /// Runs a parsed command line.
@@ -33,6 +33,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(a) => serve(&data, a, settings()?),
         Command::Query(a) => query(&data, a, settings()?),
         Command::Report(a) => report(&data, a, settings()?),
+        Command::Produce(a) => produce(a, settings()?),
+        Command::Consume(a) => consume(&data, a, settings()?),
         Command::Token(a) => token(a),
         Command::Status => status(&data),
         Command::Export(a) => export(&data, a),
@@ -328,7 +330,7 @@ fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
                     "figures and succession of {}",
                     scope.as_deref().unwrap_or("all")
                 ),
-                _ => "figures of the whole organisation, no individuals".to_string(),
+                _ => "figures of everything, no individuals".to_string(),
             };
             let name = name.trim_start_matches("demo ");
             eprintln!("    {name:<9} {what:<44} {t}");
@@ -338,6 +340,117 @@ fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
         eprintln!();
         eprintln!("press Ctrl-C to stop");
     })
+}
+
+/// The `[kafka]` settings with the command line's overrides.
+fn kafka_config(settings: &Settings, a: &KafkaArgs) -> cadre_kafka::KafkaConfig {
+    let mut c = settings.kafka.clone();
+    if let Some(b) = &a.brokers {
+        c.brokers = b.clone();
+    }
+    if let Some(t) = &a.topic {
+        c.topic = t.clone();
+    }
+    if let Some(t) = &a.dlq_topic {
+        c.dlq_topic = t.clone();
+    }
+    c
+}
+
+fn produce(a: ProduceArgs, settings: Settings) -> Result<ExitCode> {
+    let cfg = kafka_config(&settings, &a.kafka);
+    cadre_kafka::ensure_topics(&cfg)
+        .with_context(|| format!("cannot reach Kafka at {}", cfg.brokers))?;
+    let mut total = 0;
+    for path in &a.files {
+        let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let bar = if io::stderr().is_terminal() {
+            ProgressBar::new(size)
+        } else {
+            ProgressBar::hidden()
+        };
+        let lines = io::BufRead::lines(io::BufReader::new(file));
+        let n = cadre_kafka::produce(&cfg, lines, |_, bytes| bar.inc(bytes as u64))
+            .with_context(|| format!("publishing {}", path.display()))?;
+        bar.finish_and_clear();
+        eprintln!(
+            "{}: {n} events published to {} at {}",
+            path.display(),
+            cfg.topic,
+            cfg.brokers
+        );
+        total += n;
+    }
+    if a.files.len() > 1 {
+        eprintln!("{total} events published");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn consume(data: &Path, a: ConsumeArgs, settings: Settings) -> Result<ExitCode> {
+    let mut cfg = kafka_config(&settings, &a.kafka);
+    if let Some(g) = &a.group {
+        cfg.group = g.clone();
+    }
+    cadre_kafka::ensure_topics(&cfg)
+        .with_context(|| format!("cannot reach Kafka at {}", cfg.brokers))?;
+    let mut ingestor = open(data)?;
+    let mut source = cadre_kafka::Source::new(&cfg)
+        .with_context(|| format!("cannot join group {} at {}", cfg.group, cfg.brokers))?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc_flag(stop);
+    }
+    eprintln!(
+        "consuming {} at {} as group {} into {}",
+        cfg.topic,
+        cfg.brokers,
+        cfg.group,
+        data.display()
+    );
+    let mut total = cadre_kafka::Progress::default();
+    let mut idle_since = std::time::Instant::now();
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let p = source
+            .step(std::time::Duration::from_millis(500), &mut |items| {
+                ingestor.ingest("kafka", items)
+            })
+            .context("consuming failed; uncommitted events will be read again on restart")?;
+        // idle time counts from the moment the group gave us partitions
+        if p.messages > 0 || !source.assigned() {
+            idle_since = std::time::Instant::now();
+        }
+        if p.messages > 0 {
+            total.add(p);
+            eprintln!(
+                "stored {} new, {} duplicate, {} dead-lettered ({} messages so far)",
+                p.accepted, p.duplicate, p.rejected, total.messages
+            );
+        } else if a
+            .idle_exit
+            .is_some_and(|s| idle_since.elapsed().as_secs() >= s)
+        {
+            break;
+        }
+    }
+    println!("{}", serde_json::to_string(&total)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sets `stop` on Ctrl-C (SIGINT) or SIGTERM.
+fn ctrlc_flag(stop: Arc<std::sync::atomic::AtomicBool>) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::spawn(move || {
+        rt.block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    Ok(())
 }
 
 /// The org unit the demo's planner and leader are limited to: the first department.

@@ -80,6 +80,20 @@ pub enum Command {
     /// and docs/configuration.md). Without an admin in the configuration, an
     /// admin token is created in DATA_DIR/admin.token.
     Serve(ServeArgs),
+    /// Publish NDJSON events to Kafka (the scale-out event source).
+    ///
+    /// Each line goes to the events topic keyed by its `subject`, so an
+    /// employee's events stay in order in one partition. Exits once the
+    /// broker has acknowledged every line. Topics are created if missing.
+    Produce(ProduceArgs),
+    /// Consume events from Kafka into the data directory.
+    ///
+    /// Joins the consumer group on the events topic and stores each batch
+    /// durably before committing its offsets; invalid events go to the
+    /// dead-letter topic with the reason in headers. Run several with the
+    /// same --group to share the partitions. Stops on Ctrl-C, or after
+    /// --idle-exit seconds without a message.
+    Consume(ConsumeArgs),
     /// Write a report for leadership.
     ///
     /// `cadre report succession` writes the succession report: an executive
@@ -180,6 +194,45 @@ pub struct ServeArgs {
     /// Bearer token for POST /v1/events; default: DATA_DIR/ingest.token, created on first use.
     #[arg(long, env = "CADRE_INGEST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+}
+
+/// Where Kafka is; every flag overrides the `[kafka]` table of the configuration.
+#[derive(Debug, Args)]
+pub struct KafkaArgs {
+    /// Bootstrap servers (default 127.0.0.1:9092).
+    #[arg(long)]
+    pub brokers: Option<String>,
+    /// The events topic (default cadre.events).
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// The dead-letter topic (default cadre.events.dlq).
+    #[arg(long)]
+    pub dlq_topic: Option<String>,
+}
+
+/// `cadre produce`.
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    /// NDJSON files, one event per line.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Where to publish.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+}
+
+/// `cadre consume`.
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// Where to consume from.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// The consumer group (default cadre).
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Stop after this many seconds without a message (counted once the group has assigned partitions).
+    #[arg(long)]
+    pub idle_exit: Option<u64>,
 }
 
 /// Reports `cadre report` writes.

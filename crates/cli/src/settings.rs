@@ -17,6 +17,8 @@ pub struct Settings {
     pub analytics: AnalyticsConfig,
     /// Tokens, roles and the small-group threshold.
     pub access: cadre_access::AccessConfig,
+    /// Where Kafka is, for `produce` and `consume`.
+    pub kafka: cadre_kafka::KafkaConfig,
 }
 
 impl Settings {

@@ -1,0 +1,248 @@
+//! Kafka as the event source, against a real Kafka-protocol broker on
+//! 127.0.0.1:9092 (`bash .ci/run` starts tansu there; CADRE_TEST_KAFKA
+//! names another). Each test uses its own topics and group.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::BufRead;
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn broker() -> String {
+    let b = std::env::var("CADRE_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into());
+    assert!(
+        TcpStream::connect_timeout(&b.parse().expect("host:port"), Duration::from_secs(3)).is_ok(),
+        "no Kafka broker at {b}: start one (bash .ci/run starts tansu) or set CADRE_TEST_KAFKA"
+    );
+    b
+}
+
+/// Fresh topic and group names for one test.
+fn names(test: &str) -> (String, String, String) {
+    let tag = format!(
+        "{test}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    );
+    (
+        format!("cadre.test.{tag}"),
+        format!("cadre.test.{tag}.dlq"),
+        format!("cadre-test-{tag}"),
+    )
+}
+
+fn kafka_args<'a>(broker: &'a str, topic: &'a str, dlq: &'a str) -> Vec<&'a str> {
+    vec!["--brokers", broker, "--topic", topic, "--dlq-topic", dlq]
+}
+
+fn event_ids(file: &Path) -> Vec<String> {
+    std::io::BufReader::new(std::fs::File::open(file).unwrap())
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+            v["event_id"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// Event ids in a data directory's log, in log order.
+fn stored_ids(data: &Path) -> Vec<String> {
+    let out = run(cadre(data).arg("export"), 0);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["event_id"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+fn consume(data: &Path, args: &[&str], group: &str, idle: u64) -> Child {
+    cadre(data)
+        .arg("consume")
+        .args(args)
+        .args(["--group", group, "--idle-exit", &idle.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cadre consume starts")
+}
+
+fn finish(child: Child) -> serde_json::Value {
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "consume failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("consume prints its totals")
+}
+
+#[test]
+fn produce_and_consume_round_trip_with_a_poison_message() {
+    let b = broker();
+    let (topic, dlq, group) = names("roundtrip");
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("events.ndjson");
+    generate(&file, 120, 21);
+    let mut ids = event_ids(&file);
+    // two poison lines among the good ones
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("{\"this is\": not json\n");
+    text.push_str("{\"event_id\": \"5b6f3a52-9c1e-4a0e-8f3b-2d1c0e9f7a61\", \"type\": \"employee.hired\", \"schema_version\": 1, \"occurred_at\": \"2026-01-01T00:00:00Z\", \"recorded_at\": \"2026-01-01T00:00:00Z\", \"source\": \"t\", \"subject\": \"e-1\", \"data\": {\"name\": 7}}\n");
+    std::fs::write(&file, text).unwrap();
+    let args = kafka_args(&b, &topic, &dlq);
+    run(cadre(tmp.path()).arg("produce").arg(&file).args(&args), 0);
+
+    let data = tmp.path().join("data");
+    let totals = finish(consume(&data, &args, &group, 4));
+    assert_eq!(totals["accepted"], ids.len());
+    assert_eq!(totals["rejected"], 2);
+    let mut stored = stored_ids(&data);
+    assert_eq!(stored.len(), ids.len(), "every valid event once");
+    stored.sort();
+    ids.sort();
+    assert_eq!(stored, ids);
+
+    // the poison went to the dead-letter topic with its reason, and to the local store
+    let cfg = cadre_kafka::KafkaConfig {
+        brokers: b.clone(),
+        topic: topic.clone(),
+        dlq_topic: dlq.clone(),
+        group: group.clone(),
+        ..Default::default()
+    };
+    let dead = cadre_kafka::read_dead_letters(&cfg, Duration::from_secs(3)).unwrap();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    let broken = dead
+        .iter()
+        .find(|d| d.0.starts_with("{\"this is\""))
+        .unwrap();
+    assert!(
+        broken.1["cadre.reason"].contains("not valid JSON"),
+        "{broken:?}"
+    );
+    let typed = dead.iter().find(|d| d.0.contains("5b6f3a52")).unwrap();
+    assert_eq!(typed.1["cadre.path"], "/data/name");
+    assert_eq!(typed.1["cadre.source.topic"], topic);
+    let local = run(cadre(&data).arg("dead-letters"), 0);
+    assert_eq!(String::from_utf8(local.stdout).unwrap().lines().count(), 2);
+
+    // consuming again from the same group reads nothing: the offsets were committed
+    let again = finish(consume(&data, &args, &group, 3));
+    assert_eq!(again["messages"], 0);
+}
+
+#[test]
+fn two_consumers_in_one_group_split_the_partitions() {
+    let b = broker();
+    let (topic, dlq, group) = names("split");
+    let tmp = tempfile::tempdir().unwrap();
+    let args = kafka_args(&b, &topic, &dlq);
+    let (da, db) = (tmp.path().join("a"), tmp.path().join("b"));
+    // both join before anything is published, so no rebalance happens mid-stream
+    let a = consume(&da, &args, &group, 12);
+    let c = consume(&db, &args, &group, 12);
+    std::thread::sleep(Duration::from_secs(6));
+    let file = tmp.path().join("events.ndjson");
+    generate(&file, 150, 22);
+    run(cadre(tmp.path()).arg("produce").arg(&file).args(&args), 0);
+    let (ta, tb) = (finish(a), finish(c));
+    let (sa, sb): (BTreeSet<String>, BTreeSet<String>) = (
+        stored_ids(&da).into_iter().collect(),
+        stored_ids(&db).into_iter().collect(),
+    );
+    assert!(
+        !sa.is_empty() && !sb.is_empty(),
+        "both consumers got partitions: {ta} {tb}"
+    );
+    assert!(sa.is_disjoint(&sb), "no event in both");
+    let all: BTreeSet<String> = event_ids(&file).into_iter().collect();
+    let union: BTreeSet<String> = sa.union(&sb).cloned().collect();
+    assert_eq!(union, all, "together they hold every event");
+}
+
+#[test]
+fn a_consumer_killed_mid_stream_loses_nothing_and_doubles_nothing() {
+    let b = broker();
+    let (topic, dlq, group) = names("kill");
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("events.ndjson");
+    generate(&file, 600, 23);
+    let ids = event_ids(&file);
+    let args = kafka_args(&b, &topic, &dlq);
+    run(cadre(tmp.path()).arg("produce").arg(&file).args(&args), 0);
+    // small batches, so a kill lands between commits
+    let config = tmp.path().join("small-batches.toml");
+    std::fs::write(&config, "[kafka]\nbatch_size = 40\nbatch_wait_ms = 20\n").unwrap();
+    let data = tmp.path().join("data");
+    let mut kills = 0;
+    for _ in 0..3 {
+        let mut child = cadre(&data)
+            .args(["--config", config.to_str().unwrap(), "consume"])
+            .args(&args)
+            .args(["--group", &group, "--idle-exit", "5"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // wait until part of the stream is stored, then kill -9
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let seg = data.join("log");
+        let mut stored = 0;
+        while Instant::now() < deadline {
+            stored = std::fs::read_dir(&seg)
+                .map(|d| {
+                    d.filter_map(|e| e.ok()?.metadata().ok())
+                        .map(|m| m.len())
+                        .sum::<u64>()
+                })
+                .unwrap_or(0);
+            if stored > 30_000 * (kills + 1) {
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+        assert!(stored > 0);
+    }
+    assert!(kills >= 1, "at least one kill landed mid-stream");
+    // restart and let it finish; idle longer than the session timeout (10 s),
+    // so the killed members' partitions come back to the group first
+    let totals = finish(
+        cadre(&data)
+            .args(["--config", config.to_str().unwrap(), "consume"])
+            .args(&args)
+            .args(["--group", &group, "--idle-exit", "15"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stored = stored_ids(&data);
+    let unique: BTreeSet<&String> = stored.iter().collect();
+    assert_eq!(unique.len(), stored.len(), "nothing stored twice");
+    assert_eq!(
+        stored.len(),
+        ids.len(),
+        "nothing lost ({kills} kills; last run {totals})"
+    );
+    let want: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique, want);
+}
