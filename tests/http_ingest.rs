@@ -3,7 +3,6 @@
 mod common;
 
 use std::fs;
-use std::process::Command;
 
 use common::*;
 use serde_json::Value;
@@ -112,29 +111,7 @@ fn ingest_over_http_end_to_end() {
         "{metrics}"
     );
     assert!(metrics.contains(&format!("cadre_dead_letters {}", invalid.len() + 1)));
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect(
-            "promtool is required for this test: apt-get install prometheus (bash .ci/run does)",
-        );
-    use std::io::Write;
-    promtool
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(metrics.as_bytes())
-        .unwrap();
-    let out = promtool.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_check(&metrics);
 
     // after the server stops, the dead letters are there with their reasons
     drop(server);

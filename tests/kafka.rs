@@ -246,3 +246,89 @@ fn a_consumer_killed_mid_stream_loses_nothing_and_doubles_nothing() {
     let want: BTreeSet<&String> = ids.iter().collect();
     assert_eq!(unique, want);
 }
+
+#[test]
+fn a_server_consuming_kafka_shows_what_file_ingest_shows() {
+    let b = broker();
+    let (topic, dlq, group) = names("serve");
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("events.ndjson");
+    generate(&file, 200, 24);
+    let n = event_ids(&file).len();
+    // the embedded reference: the same file through `cadre ingest`
+    let reference = tmp.path().join("reference");
+    run(cadre(&reference).arg("ingest").arg(&file), 0);
+
+    let data = tmp.path().join("served");
+    let mut serve_args = kafka_args(&b, &topic, &dlq);
+    serve_args.extend(["--kafka", "--group", &group]);
+    let server = Server::start_serving(&data, "t", &[], &serve_args);
+    run(
+        cadre(tmp.path())
+            .arg("produce")
+            .arg(&file)
+            .args(kafka_args(&b, &topic, &dlq)),
+        0,
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let status = server.get_json("/v1/status");
+        if status["events"] == n {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server stored {} of {n}",
+            status["events"]
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for kind in ["gaps", "succession", "training-needs"] {
+        let served = server.get_json(&format!("/v1/query/{kind}?as_of={END}"));
+        let out = run(
+            cadre(&reference).args(["query", kind, "--as-of", END, "--format", "json"]),
+            0,
+        );
+        let local: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            served == local,
+            "{kind}: Kafka-fed and file-fed figures differ"
+        );
+    }
+    // metrics: events by channel, the lag per partition (0 once all is
+    // consumed), valid for promtool
+    let lags = |m: &str| -> Vec<String> {
+        m.lines()
+            .filter(|l| l.starts_with("cadre_kafka_consumer_lag_messages{"))
+            .map(str::to_string)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let metrics = loop {
+        let (_, m) = server.get("/metrics");
+        let m = String::from_utf8(m).unwrap();
+        let l = lags(&m);
+        if (!l.is_empty() && l.iter().all(|x| x.ends_with(" 0"))) || Instant::now() > deadline {
+            break m;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(
+        metrics.contains(&format!(
+            "cadre_events_total{{channel=\"kafka\",outcome=\"accepted\"}} {n}"
+        )),
+        "{metrics}"
+    );
+    assert_eq!(
+        lags(&metrics).len(),
+        3,
+        "one lag per partition: {:?}",
+        lags(&metrics)
+    );
+    assert!(
+        lags(&metrics).iter().all(|x| x.ends_with(" 0")),
+        "{:?}",
+        lags(&metrics)
+    );
+    promtool_check(&metrics);
+}

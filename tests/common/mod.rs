@@ -101,10 +101,16 @@ impl Server {
 
     /// Starts `cadre [global] serve` with extra global arguments (e.g. `--config FILE`).
     pub fn start_with(data: &Path, token: &str, global: &[&str]) -> Server {
+        Server::start_serving(data, token, global, &[])
+    }
+
+    /// Starts `cadre [global] serve [serve_args]`.
+    pub fn start_serving(data: &Path, token: &str, global: &[&str], serve_args: &[&str]) -> Server {
         let port = free_port();
         let child = cadre(data)
             .args(global)
             .args(["serve", "--port", &port.to_string(), "--token", token])
+            .args(serve_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -330,4 +336,30 @@ pub fn role_config(
     let path = dir.join("roles.toml");
     std::fs::write(&path, toml).unwrap();
     (path, tokens)
+}
+
+/// Fails unless `promtool check metrics` accepts the exposition.
+pub fn promtool_check(metrics: &str) {
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect(
+            "promtool is required for this test: apt-get install prometheus (bash .ci/run does)",
+        );
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

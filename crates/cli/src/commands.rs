@@ -232,6 +232,7 @@ fn run_server(
     addr: SocketAddr,
     access: Access,
     data: &Path,
+    kafka: Option<cadre_kafka::KafkaConfig>,
     announce: impl FnOnce(&str),
 ) -> Result<ExitCode> {
     let config = ServerConfig {
@@ -242,6 +243,10 @@ fn run_server(
         analytics: settings.analytics,
     };
     let service = Arc::new(Service::new(ingestor, &config).context("cannot fold the event log")?);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let consumer = kafka
+        .map(|cfg| kafka_into_service(cfg, service.clone(), stop.clone()))
+        .transpose()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -260,14 +265,64 @@ fn run_server(
             .await
             .context("server failed")
     })?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(c) = consumer {
+        let _ = c.join();
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Consumes the Kafka events topic into a running service until `stop`:
+/// each batch is stored and projected before its offsets are committed.
+/// Failures are logged and retried; nothing uncommitted is lost.
+fn kafka_into_service(
+    cfg: cadre_kafka::KafkaConfig,
+    service: Arc<Service>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<std::thread::JoinHandle<()>> {
+    let mut source = cadre_kafka::Source::new(&cfg)
+        .with_context(|| format!("cannot join group {} at {}", cfg.group, cfg.brokers))?;
+    eprintln!(
+        "consuming {} at {} as group {}",
+        cfg.topic, cfg.brokers, cfg.group
+    );
+    Ok(std::thread::spawn(move || {
+        let mut lag_at = std::time::Instant::now();
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let step = source.step(std::time::Duration::from_millis(500), &mut |items| {
+                service.ingest("kafka", items)
+            });
+            if let Err(e) = step {
+                tracing::error!(error = %e, "consuming Kafka failed; retrying");
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+            if lag_at.elapsed() >= std::time::Duration::from_secs(2) {
+                lag_at = std::time::Instant::now();
+                match source.lag() {
+                    Ok(lag) => service.metrics().set_consumer_lag(&lag),
+                    Err(e) => tracing::warn!(error = %e, "cannot read the consumer lag"),
+                }
+            }
+        }
+    }))
 }
 
 fn serve(data: &Path, a: ServeArgs, settings: Settings) -> Result<ExitCode> {
     let ingestor = open(data)?;
     let (access, _, admin) = tokens(data, &settings, a.token, &[])?;
+    let kafka = if a.kafka {
+        let mut cfg = kafka_config(&settings, &a.kafka_args);
+        if let Some(g) = &a.group {
+            cfg.group = g.clone();
+        }
+        cadre_kafka::ensure_topics(&cfg)
+            .with_context(|| format!("cannot reach Kafka at {}", cfg.brokers))?;
+        Some(cfg)
+    } else {
+        None
+    };
     let addr = SocketAddr::new(a.bind, a.port);
-    run_server(ingestor, settings, addr, access, data, |url| {
+    run_server(ingestor, settings, addr, access, data, kafka, |url| {
         eprintln!("cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics");
         if admin.is_some() {
             eprintln!(
@@ -314,7 +369,7 @@ fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
     }
     let (access, shown, admin) = tokens(data, &settings, None, &extra)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], a.port));
-    run_server(ingestor, settings, addr, access, data, move |url| {
+    run_server(ingestor, settings, addr, access, data, None, move |url| {
         eprintln!();
         eprintln!("  dashboard:    {url}/  sign in with one of these tokens:");
         if let Some(t) = &admin {

@@ -194,6 +194,15 @@ pub struct ServeArgs {
     /// Bearer token for POST /v1/events; default: DATA_DIR/ingest.token, created on first use.
     #[arg(long, env = "CADRE_INGEST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Also consume the Kafka events topic (the `[kafka]` table, or these flags) while serving.
+    #[arg(long)]
+    pub kafka: bool,
+    /// Where Kafka is, with --kafka.
+    #[command(flatten)]
+    pub kafka_args: KafkaArgs,
+    /// The consumer group, with --kafka (default cadre).
+    #[arg(long)]
+    pub group: Option<String>,
 }
 
 /// Where Kafka is; every flag overrides the `[kafka]` table of the configuration.

@@ -17,7 +17,7 @@ pub struct Settings {
     pub analytics: AnalyticsConfig,
     /// Tokens, roles and the small-group threshold.
     pub access: cadre_access::AccessConfig,
-    /// Where Kafka is, for `produce` and `consume`.
+    /// Where Kafka is, for `produce`, `consume` and `serve --kafka`.
     pub kafka: cadre_kafka::KafkaConfig,
 }
 

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use cadre_ingest::{Batch, Outcome};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The metrics cadre exports.
@@ -17,6 +18,7 @@ pub struct Metrics {
     log_events: IntGauge,
     dead_letters: IntGauge,
     applied: IntGauge,
+    consumer_lag: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -65,8 +67,17 @@ impl Metrics {
             "Events folded into the projection",
         )
         .expect("valid metric");
+        let consumer_lag = IntGaugeVec::new(
+            Opts::new(
+                "cadre_kafka_consumer_lag_messages",
+                "Messages in the events topic not yet committed by this instance, by partition",
+            ),
+            &["partition"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(events.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(consumer_lag.clone()),
             Box::new(batch_seconds.clone()),
             Box::new(analytics_seconds.clone()),
             Box::new(log_events.clone()),
@@ -83,6 +94,17 @@ impl Metrics {
             log_events,
             dead_letters,
             applied,
+            consumer_lag,
+        }
+    }
+
+    /// Sets the Kafka consumer lag of each assigned partition (others are dropped).
+    pub fn set_consumer_lag(&self, lag: &[(i32, i64)]) {
+        self.consumer_lag.reset();
+        for (partition, n) in lag {
+            self.consumer_lag
+                .with_label_values(&[&partition.to_string()])
+                .set(*n);
         }
     }
 
