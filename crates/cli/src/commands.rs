@@ -241,6 +241,7 @@ fn run_server(
         audit_log: data.join("audit.jsonl"),
         policy: settings.levels,
         analytics: settings.analytics,
+        limits: settings.server,
     };
     let service = Arc::new(Service::new(ingestor, &config).context("cannot fold the event log")?);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

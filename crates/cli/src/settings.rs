@@ -17,6 +17,8 @@ pub struct Settings {
     pub analytics: AnalyticsConfig,
     /// Tokens, roles and the small-group threshold.
     pub access: cadre_access::AccessConfig,
+    /// Request limits of `serve`.
+    pub server: cadre_server::Limits,
     /// Where Kafka is, for `produce`, `consume` and `serve --kafka`.
     pub kafka: cadre_kafka::KafkaConfig,
 }
@@ -52,6 +54,13 @@ impl Settings {
         let w = [l.manager, l.panel, l.peer, l.self_assessed];
         if w.iter().any(|x| *x < 0.0 || !x.is_finite()) || w.iter().sum::<f64>() <= 0.0 {
             bail!("levels weights must be non-negative and not all zero");
+        }
+        let sv = &self.server;
+        if sv.max_body_bytes == 0 || sv.max_batch_events == 0 {
+            bail!("server.max_body_bytes and server.max_batch_events must be at least 1");
+        }
+        if !(sv.events_per_second >= 0.0 && sv.events_per_second.is_finite()) {
+            bail!("server.events_per_second must be 0 (no limit) or positive");
         }
         let a = &self.analytics;
         if a.stale_days <= 0 {

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Form, Path, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Form, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -41,6 +42,7 @@ const ASSETS: [(&str, &str, &str); 3] = [
 ];
 
 pub(crate) fn router(service: Arc<Service>) -> Router {
+    let max_body = service.limits.max_body_bytes;
     Router::new()
         .route("/", get(dashboard))
         .route("/assets/{file}", get(asset))
@@ -50,7 +52,10 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/me", get(me))
         .route("/v1/status", get(status))
-        .route("/v1/events", post(post_events))
+        .route(
+            "/v1/events",
+            post(post_events).layer(DefaultBodyLimit::max(max_body)),
+        )
         .route("/v1/units", get(views::units))
         .route("/v1/gaps/units", get(views::gaps_by_unit))
         .route("/v1/gaps/competencies", get(views::gaps_by_competency))
@@ -196,15 +201,35 @@ async fn status(
 async fn post_events(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    require(&s, &headers, Role::may_ingest, "post events")?;
+    let who = require(&s, &headers, Role::may_ingest, "post events")?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "the body is larger than {} bytes: split it into smaller requests",
+                s.limits.max_body_bytes
+            ))
+        } else {
+            ApiError::BadRequest(format!("cannot read the body: {e}"))
+        }
+    })?;
     let items = parse_body(&body);
     if items.is_empty() {
         return Err(ApiError::BadRequest(
             "empty body: send one JSON event, a JSON array of events, or NDJSON".into(),
         ));
     }
+    if items.len() > s.limits.max_batch_events {
+        return Err(ApiError::TooLarge(format!(
+            "{} events in one request; at most {}: split it, nothing was stored",
+            items.len(),
+            s.limits.max_batch_events
+        )));
+    }
+    s.rate
+        .take(&s.limits, &who.name, items.len())
+        .map_err(ApiError::RateLimited)?;
     let batch = tokio::task::spawn_blocking(move || s.ingest("http", items)).await??;
     let (accepted, duplicate, rejected) = batch.counts();
     let status = if rejected == 0 {

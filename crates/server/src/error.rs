@@ -18,6 +18,12 @@ pub enum ApiError {
     /// Authenticated, but the role or scope does not allow it.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The request is larger than the server accepts.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The caller posts faster than its rate allows; retry after this many seconds.
+    #[error("too many events for this token: retry in {0:.1} s")]
+    RateLimited(f64),
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -67,6 +73,8 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -75,6 +83,10 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %self, "request failed");
         }
         let body = Json(serde_json::json!({ "error": self.to_string() }));
+        if let ApiError::RateLimited(wait) = &self {
+            let secs = wait.ceil().max(1.0) as u64;
+            return (status, [(header::RETRY_AFTER, secs.to_string())], body).into_response();
+        }
         if status == StatusCode::UNAUTHORIZED {
             return (status, [(header::WWW_AUTHENTICATE, "Bearer")], body).into_response();
         }

@@ -11,6 +11,7 @@
 mod api;
 mod auth;
 mod error;
+mod limits;
 mod metrics;
 mod views;
 
@@ -22,6 +23,7 @@ use cadre_projection::{LevelPolicy, Snapshot, Timeline};
 use chrono::{DateTime, Utc};
 
 pub use error::ApiError;
+pub use limits::Limits;
 pub use metrics::Metrics;
 
 /// What the server needs to know.
@@ -37,6 +39,8 @@ pub struct ServerConfig {
     pub policy: LevelPolicy,
     /// Thresholds of the analytics.
     pub analytics: cadre_analytics::AnalyticsConfig,
+    /// Request limits on ingest.
+    pub limits: Limits,
 }
 
 /// The running pipeline: store, projection, metrics.
@@ -48,6 +52,8 @@ pub struct Service {
     access: cadre_access::Access,
     audit: cadre_access::AuditLog,
     metrics: Metrics,
+    pub(crate) limits: Limits,
+    pub(crate) rate: limits::RateLimiter,
 }
 
 impl Service {
@@ -71,6 +77,8 @@ impl Service {
                 }
             })?,
             metrics,
+            limits: config.limits.clone(),
+            rate: limits::RateLimiter::default(),
         })
     }
 

@@ -1,0 +1,91 @@
+//! Request limits on ingest: body size, events per request, and a rate per
+//! token, so that one client cannot exhaust the server for the others.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+/// The `[server]` table of the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body accepted by `POST /v1/events`, in bytes.
+    pub max_body_bytes: usize,
+    /// Most events in one request.
+    pub max_batch_events: usize,
+    /// Events per second each token may post, on average; 0 for no limit.
+    /// A token may post up to `max(events_per_second, max_batch_events)`
+    /// at once after a quiet spell.
+    pub events_per_second: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_batch_events: 10_000,
+            events_per_second: 50_000.0,
+        }
+    }
+}
+
+/// Token buckets, one per token holder.
+#[derive(Debug, Default)]
+pub(crate) struct RateLimiter {
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// Takes `n` events from `who`'s bucket, or says how many seconds to wait.
+    pub(crate) fn take(&self, limits: &Limits, who: &str, n: usize) -> Result<(), f64> {
+        let rate = limits.events_per_second;
+        if rate <= 0.0 {
+            return Ok(());
+        }
+        let capacity = rate.max(limits.max_batch_events as f64);
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let (tokens, at) = buckets.entry(who.to_string()).or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(capacity);
+        *at = now;
+        let n = n as f64;
+        if *tokens >= n {
+            *tokens -= n;
+            Ok(())
+        } else {
+            Err((n - *tokens) / rate)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_a_burst_then_the_rate() {
+        let limits = Limits {
+            max_batch_events: 10,
+            events_per_second: 5.0,
+            ..Limits::default()
+        };
+        let r = RateLimiter::default();
+        assert!(r.take(&limits, "a", 10).is_ok(), "a full batch at once");
+        let wait = r.take(&limits, "a", 5).unwrap_err();
+        assert!(
+            wait > 0.9 && wait <= 1.0,
+            "5 more take about a second: {wait}"
+        );
+        assert!(
+            r.take(&limits, "b", 10).is_ok(),
+            "each token has its own bucket"
+        );
+        let off = Limits {
+            events_per_second: 0.0,
+            ..limits
+        };
+        assert!(r.take(&off, "a", 1_000_000).is_ok());
+    }
+}
