@@ -96,3 +96,48 @@ fn a_bad_limit_is_refused_at_start() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_batch_events"));
 }
+
+#[test]
+fn slow_clients_are_cut_off_and_do_not_block_others() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("slow.toml");
+    std::fs::write(&config, "[server]\nheader_timeout_secs = 1\n").unwrap();
+    let server = Server::start_with(
+        &tmp.path().join("data"),
+        "t",
+        &["--config", config.to_str().unwrap()],
+    );
+    // 200 clients that start a request and never finish its headers
+    let mut slow: Vec<TcpStream> = (0..200)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+                .unwrap();
+            s
+        })
+        .collect();
+    // everyone else is still served at once
+    let started = Instant::now();
+    assert_eq!(server.request("GET", "/health", &[], b"").0, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // and the slow ones are closed once their time is up
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut closed = 0;
+    for s in &mut slow {
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut buf = [0u8; 512];
+        match s.read(&mut buf) {
+            Ok(_) => closed += 1, // end of stream, or a last word before it
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => closed += 1,
+            Err(e) => panic!("a slow connection is still open: {e}"),
+        }
+    }
+    assert_eq!(closed, slow.len());
+}

@@ -261,8 +261,7 @@ fn run_server(
             let _ = tokio::signal::ctrl_c().await;
             eprintln!("stopping");
         };
-        axum::serve(listener, cadre_server::router(service))
-            .with_graceful_shutdown(shutdown)
+        cadre_server::serve(service, listener, shutdown)
             .await
             .context("server failed")
     })?;

@@ -19,6 +19,9 @@ pub struct Limits {
     /// A token may post up to `max(events_per_second, max_batch_events)`
     /// at once after a quiet spell.
     pub events_per_second: f64,
+    /// Seconds a client has to send a request's headers before the
+    /// connection is closed (slow clients cannot hold connections open).
+    pub header_timeout_secs: f64,
 }
 
 impl Default for Limits {
@@ -27,6 +30,7 @@ impl Default for Limits {
             max_body_bytes: 16 * 1024 * 1024,
             max_batch_events: 10_000,
             events_per_second: 50_000.0,
+            header_timeout_secs: 10.0,
         }
     }
 }
