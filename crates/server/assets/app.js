@@ -293,7 +293,7 @@ const VIEWS = {
     let h = `<section><h2>9-box: performance × potential ${csvLink("/v1/query/nine-box?" + apiQuery({ format: "csv", table: "boxes" }))}</h2>` +
       `<p class="muted">Latest performance rating (1–2 low, 3 medium, 4–5 high) against latest potential rating, for active employees with both.${members ? "" : " Names are shown only to roles that may see individuals."}</p><div class="ninebox">`;
     for (const p of pot) {
-      h += `<div class="axis">potential<br><b>${p}</b></div>`;
+      h += `<div class="axis"><span>potential<br><b>${p}</b></span></div>`;
       for (const f of perf) {
         const key = `${f}/${p}`;
         const b = boxes.find(x => x.box === key) || {};
@@ -302,7 +302,7 @@ const VIEWS = {
           (members ? `<ul>${names.map(m => `<li><a href="?${esc(new URLSearchParams({ view: "profile", id: m.employee_id }))}">${esc(m.name)}</a></li>`).join("")}</ul>` : "") + "</div>";
       }
     }
-    h += `<div></div>${perf.map(f => `<div class="axis">performance <b>&nbsp;${f}</b></div>`).join("")}</div></section>`;
+    h += `<div></div>${perf.map(f => `<div class="axis"><span>performance <b>${f}</b></span></div>`).join("")}</div></section>`;
     root.innerHTML = h;
   },
 
