@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -66,11 +66,18 @@ fn stored_ids(data: &Path) -> Vec<String> {
         .collect()
 }
 
-fn consume(data: &Path, args: &[&str], group: &str, idle: u64) -> Child {
-    cadre(data)
-        .arg("consume")
+/// `cadre consume` with Kafka and other flags, a group and an idle exit.
+fn consumer(data: &Path, args: &[&str], group: &str, idle: u64) -> Command {
+    let mut c = cadre(data);
+    c.arg("consume")
         .args(args)
-        .args(["--group", group, "--idle-exit", &idle.to_string()])
+        .args(["--group", group, "--idle-exit", &idle.to_string()]);
+    c
+}
+
+/// Starts a consumer whose totals `finish` reads.
+fn consume(data: &Path, args: &[&str], group: &str, idle: u64) -> Child {
+    consumer(data, args, group, idle)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -184,13 +191,12 @@ fn a_consumer_killed_mid_stream_loses_nothing_and_doubles_nothing() {
     // small batches, so a kill lands between commits
     let config = tmp.path().join("small-batches.toml");
     std::fs::write(&config, "[kafka]\nbatch_size = 40\nbatch_wait_ms = 20\n").unwrap();
+    let mut with_config = args.clone();
+    with_config.extend(["--config", config.to_str().unwrap()]);
     let data = tmp.path().join("data");
     let mut kills = 0;
     for _ in 0..3 {
-        let mut child = cadre(&data)
-            .args(["--config", config.to_str().unwrap(), "consume"])
-            .args(&args)
-            .args(["--group", &group, "--idle-exit", "5"])
+        let mut child = consumer(&data, &with_config, &group, 5)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -225,16 +231,7 @@ fn a_consumer_killed_mid_stream_loses_nothing_and_doubles_nothing() {
     assert!(kills >= 1, "at least one kill landed mid-stream");
     // restart and let it finish; idle longer than the session timeout (10 s),
     // so the killed members' partitions come back to the group first
-    let totals = finish(
-        cadre(&data)
-            .args(["--config", config.to_str().unwrap(), "consume"])
-            .args(&args)
-            .args(["--group", &group, "--idle-exit", "15"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    let totals = finish(consume(&data, &with_config, &group, 15));
     let stored = stored_ids(&data);
     let unique: BTreeSet<&String> = stored.iter().collect();
     assert_eq!(unique.len(), stored.len(), "nothing stored twice");

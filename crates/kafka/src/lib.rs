@@ -237,7 +237,8 @@ pub struct Source {
 struct Read {
     partition: i32,
     offset: i64,
-    item: Item,
+    /// The payload as text (invalid UTF-8 replaced), kept for the dead-letter topic.
+    text: String,
 }
 
 impl Source {
@@ -295,7 +296,7 @@ impl Source {
             read.push(Read {
                 partition: m.partition(),
                 offset: m.offset(),
-                item: parse_line(read.len() + 1, &text),
+                text,
             });
         }
         if read.is_empty() {
@@ -306,20 +307,15 @@ impl Source {
         for r in &read {
             first.entry(r.partition).or_insert(r.offset);
         }
-        let mut origin = Vec::with_capacity(read.len());
         let mut items = Vec::with_capacity(read.len());
-        for (i, r) in read.into_iter().enumerate() {
+        for (i, r) in read.iter().enumerate() {
             let n = next.entry(r.partition).or_insert(0);
             *n = (*n).max(r.offset + 1);
-            origin.push((r.partition, r.offset));
-            let mut item = r.item;
-            item.position = i + 1;
-            items.push(item);
+            items.push(parse_line(i + 1, &r.text));
         }
-        let raws: Vec<String> = items.iter().map(|i| i.raw.clone()).collect();
         let batch = store(items)?;
         let mut p = Progress {
-            messages: origin.len() as u64,
+            messages: read.len() as u64,
             ..Progress::default()
         };
         for o in &batch.outcomes {
@@ -333,7 +329,11 @@ impl Source {
                     ..
                 } => {
                     p.rejected += 1;
-                    let (partition, offset) = origin[position - 1];
+                    let Read {
+                        partition,
+                        offset,
+                        text,
+                    } = &read[position - 1];
                     let (part, off) = (partition.to_string(), offset.to_string());
                     let headers = OwnedHeaders::new()
                         .insert(Header {
@@ -356,7 +356,7 @@ impl Source {
                             key: "cadre.source.offset",
                             value: Some(off.as_str()),
                         });
-                    let raw = raws[position - 1].as_bytes();
+                    let raw = text.as_bytes();
                     send(
                         &self.dlq,
                         BaseRecord::to(&self.cfg.dlq_topic)
@@ -391,14 +391,14 @@ impl Source {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()),
         );
-        if !revoked.is_empty() {
-            read.retain(|r| !revoked.contains(&(self.cfg.topic.clone(), r.partition)));
-            self.resync.extend(
-                revoked
-                    .iter()
-                    .filter(|(t, _)| *t == self.cfg.topic)
-                    .map(|(_, p)| *p),
-            );
+        let ours: HashSet<i32> = revoked
+            .iter()
+            .filter(|(t, _)| *t == self.cfg.topic)
+            .map(|(_, p)| *p)
+            .collect();
+        if !ours.is_empty() {
+            read.retain(|r| !ours.contains(&r.partition));
+            self.resync.extend(ours);
         }
     }
 

@@ -144,78 +144,10 @@ impl SuccessionReport {
         as_of: DateTime<Utc>,
         unit: Option<&str>,
     ) -> Result<SuccessionReport, ReportError> {
-        let compute = |at: DateTime<Utc>| -> Result<(Snapshot, Succession), ReportError> {
-            let s = t.snapshot(at, policy);
-            let units = match unit {
-                Some(u) if !s.units.contains_key(u) => {
-                    return Err(AnalyticsError::UnknownUnit(u.to_string()).into())
-                }
-                Some(u) => Some(subtree(&s, u)),
-                None => None,
-            };
-            let out = Succession::compute(&s, cfg, units.as_ref())?;
-            Ok((s, out))
-        };
-        let (s, out) = compute(as_of)?;
+        let (s, out) = succession_at(t, policy, cfg, as_of, unit)?;
         let earlier = as_of.checked_sub_months(Months::new(3)).unwrap_or(as_of);
-        let (s0, out0) = compute(earlier)?;
-
-        let name_of = |id: &str| {
-            s.employees
-                .iter()
-                .find(|e| e.id == id)
-                .map_or(id.to_string(), |e| e.name.clone())
-        };
-        let courses_for = course_index(&s);
-        let candidates = Table::from_frame(&out.candidates).records();
-        let mut positions: Vec<PositionSection> = Table::from_frame(&out.positions)
-            .records()
-            .iter()
-            .map(|p| {
-                let id = text(p, "position_id").unwrap_or_default();
-                let role = text(p, "role_id").unwrap_or_default();
-                let unit_id = text(p, "org_unit_id").unwrap_or_default();
-                let cands = candidates
-                    .iter()
-                    .filter(|c| text(c, "position_id").as_deref() == Some(id.as_str()))
-                    .map(|c| {
-                        let cid = text(c, "candidate_id").unwrap_or_default();
-                        Candidate {
-                            candidate_id: cid.clone(),
-                            name: text(c, "name").unwrap_or_else(|| cid.clone()),
-                            nominated: c.get("nominated").and_then(Value::as_bool) == Some(true),
-                            stated: text(c, "stated_readiness"),
-                            computed: text(c, "computed_readiness").unwrap_or_default(),
-                            fit: c.get("role_fit").and_then(Value::as_f64).unwrap_or(0.0),
-                            shortfalls: shortfalls(&s, &cid, &role, &courses_for),
-                        }
-                    })
-                    .collect();
-                PositionSection {
-                    position_id: id.clone(),
-                    title: text(p, "title").unwrap_or_else(|| id.clone()),
-                    unit: s
-                        .units
-                        .get(&unit_id)
-                        .map_or(unit_id.clone(), |u| u.name.clone()),
-                    incumbent: text(p, "incumbent_id").map(|i| name_of(&i)),
-                    leaving_on: text(p, "incumbent_leaving_on"),
-                    risk: text(p, "risk").unwrap_or_default(),
-                    bench_strength: p.get("bench_strength").and_then(Value::as_u64).unwrap_or(0),
-                    candidates: cands,
-                }
-            })
-            .collect();
-        let order = |r: &str| match r {
-            "red" => 0,
-            "amber" => 1,
-            _ => 2,
-        };
-        positions.sort_by(|a, b| {
-            order(&a.risk)
-                .cmp(&order(&b.risk))
-                .then(a.title.cmp(&b.title))
-        });
+        let (s0, out0) = succession_at(t, policy, cfg, earlier, unit)?;
+        let positions = sections(&s, &out);
         let leaving_without_successor = out
             .summary
             .leaving_without_successor
@@ -234,6 +166,97 @@ impl SuccessionReport {
             policy: policy.clone(),
         })
     }
+}
+
+/// One critical position's section as of a date, computed over its own org
+/// unit only; `None` when the position is not critical.
+pub fn position_section(
+    t: &Timeline,
+    policy: &LevelPolicy,
+    cfg: &AnalyticsConfig,
+    as_of: DateTime<Utc>,
+    unit: &str,
+    position: &str,
+) -> Result<Option<PositionSection>, ReportError> {
+    let (s, out) = succession_at(t, policy, cfg, as_of, Some(unit))?;
+    Ok(sections(&s, &out)
+        .into_iter()
+        .find(|x| x.position_id == position))
+}
+
+/// The snapshot and succession of `unit`'s subtree (all when none) at a date.
+fn succession_at(
+    t: &Timeline,
+    policy: &LevelPolicy,
+    cfg: &AnalyticsConfig,
+    at: DateTime<Utc>,
+    unit: Option<&str>,
+) -> Result<(Snapshot, Succession), ReportError> {
+    let s = t.snapshot(at, policy);
+    let units = match unit {
+        Some(u) if !s.units.contains_key(u) => {
+            return Err(AnalyticsError::UnknownUnit(u.to_string()).into())
+        }
+        Some(u) => Some(subtree(&s, u)),
+        None => None,
+    };
+    let out = Succession::compute(&s, cfg, units.as_ref())?;
+    Ok((s, out))
+}
+
+/// One section per critical position of a succession, red first.
+fn sections(s: &Snapshot, out: &Succession) -> Vec<PositionSection> {
+    let courses_for = course_index(s);
+    let candidates = Table::from_frame(&out.candidates).records();
+    let mut positions: Vec<PositionSection> = Table::from_frame(&out.positions)
+        .records()
+        .iter()
+        .map(|p| {
+            let id = text(p, "position_id").unwrap_or_default();
+            let role = text(p, "role_id").unwrap_or_default();
+            let unit_id = text(p, "org_unit_id").unwrap_or_default();
+            let cands = candidates
+                .iter()
+                .filter(|c| text(c, "position_id").as_deref() == Some(id.as_str()))
+                .map(|c| {
+                    let cid = text(c, "candidate_id").unwrap_or_default();
+                    Candidate {
+                        candidate_id: cid.clone(),
+                        name: text(c, "name").unwrap_or_else(|| cid.clone()),
+                        nominated: c.get("nominated").and_then(Value::as_bool) == Some(true),
+                        stated: text(c, "stated_readiness"),
+                        computed: text(c, "computed_readiness").unwrap_or_default(),
+                        fit: c.get("role_fit").and_then(Value::as_f64).unwrap_or(0.0),
+                        shortfalls: shortfalls(s, &cid, &role, &courses_for),
+                    }
+                })
+                .collect();
+            PositionSection {
+                position_id: id.clone(),
+                title: text(p, "title").unwrap_or_else(|| id.clone()),
+                unit: s
+                    .units
+                    .get(&unit_id)
+                    .map_or(unit_id.clone(), |u| u.name.clone()),
+                incumbent: text(p, "incumbent_name"),
+                leaving_on: text(p, "incumbent_leaving_on"),
+                risk: text(p, "risk").unwrap_or_default(),
+                bench_strength: p.get("bench_strength").and_then(Value::as_u64).unwrap_or(0),
+                candidates: cands,
+            }
+        })
+        .collect();
+    let order = |r: &str| match r {
+        "red" => 0,
+        "amber" => 1,
+        _ => 2,
+    };
+    positions.sort_by(|a, b| {
+        order(&a.risk)
+            .cmp(&order(&b.risk))
+            .then(a.title.cmp(&b.title))
+    });
+    positions
 }
 
 /// Course titles by the competency they have developed, from every training on record.

@@ -182,6 +182,17 @@ impl Service {
         cadre_report::SuccessionReport::build(&t, &self.policy, &self.analytics, as_of, unit)
     }
 
+    /// One critical position's report section (blocking).
+    pub fn position_section(
+        &self,
+        as_of: DateTime<Utc>,
+        unit: &str,
+        position: &str,
+    ) -> Result<Option<cadre_report::PositionSection>, cadre_report::ReportError> {
+        let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
+        cadre_report::position_section(&t, &self.policy, &self.analytics, as_of, unit, position)
+    }
+
     /// Who a token belongs to.
     pub(crate) fn authenticate(&self, token: &str) -> Option<cadre_access::Principal> {
         self.access.authenticate(token)

@@ -610,11 +610,8 @@ pub(crate) async fn position_detail(
             .ok_or_else(|| ApiError::NotFound(format!("no position {position:?}")))?;
         effective_unit(&who, &snap, Some(&pos.org_unit_id))?;
         s.audit(&who, "GET /v1/succession", &position)?;
-        let report = s.succession_report(as_of, Some(&pos.org_unit_id))?;
-        let section = report
-            .positions
-            .into_iter()
-            .find(|x| x.position_id == position)
+        let section = s
+            .position_section(as_of, &pos.org_unit_id, &position)?
             .ok_or_else(|| {
                 ApiError::NotFound(format!("{position:?} is not a critical position"))
             })?;
