@@ -174,7 +174,7 @@ impl Analysis {
 
     /// Per employee: role fit = 1 − Σ w·min(gap, required) / Σ w·required,
     /// with unassessed competencies at level 0, and the totals behind it.
-    fn fit_plan(&self) -> LazyFrame {
+    pub(crate) fn fit_plan(&self) -> LazyFrame {
         self.pairs
             .clone()
             .lazy()
