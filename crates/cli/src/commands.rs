@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(a) => report(&data, a, settings()?),
         Command::Produce(a) => produce(a, settings()?),
         Command::Consume(a) => consume(&data, a, settings()?),
+        Command::Clickhouse(c) => crate::warehouse::run(&data, c, settings()?),
         Command::Token(a) => token(a),
         Command::Status => status(&data),
         Command::Export(a) => export(&data, a),
@@ -233,6 +234,7 @@ fn run_server(
     access: Access,
     data: &Path,
     kafka: Option<cadre_kafka::KafkaConfig>,
+    clickhouse: Option<cadre_clickhouse::ClickHouseConfig>,
     announce: impl FnOnce(&str),
 ) -> Result<ExitCode> {
     let config = ServerConfig {
@@ -252,6 +254,10 @@ fn run_server(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let (stop_export, stopped) = tokio::sync::watch::channel(false);
+    let exporter = clickhouse
+        .map(|cfg| crate::warehouse::attach(&service, &cfg, data, &rt, stopped))
+        .transpose()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
             format!("cannot listen on {addr}; is another cadre running? pick another --port")
@@ -268,6 +274,11 @@ fn run_server(
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Some(c) = consumer {
         let _ = c.join();
+    }
+    let _ = stop_export.send(true);
+    if let Some(e) = exporter {
+        // what is not yet in ClickHouse stays in the log and goes at the next start
+        let _ = rt.block_on(tokio::time::timeout(std::time::Duration::from_secs(10), e));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -321,8 +332,13 @@ fn serve(data: &Path, a: ServeArgs, settings: Settings) -> Result<ExitCode> {
     } else {
         None
     };
+    let clickhouse = if a.clickhouse {
+        Some(crate::warehouse::config(&settings, &a.clickhouse_args)?)
+    } else {
+        None
+    };
     let addr = SocketAddr::new(a.bind, a.port);
-    run_server(ingestor, settings, addr, access, data, kafka, |url| {
+    run_server(ingestor, settings, addr, access, data, kafka, clickhouse, |url| {
         eprintln!("cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics");
         if admin.is_some() {
             eprintln!(
@@ -369,7 +385,7 @@ fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
     }
     let (access, shown, admin) = tokens(data, &settings, None, &extra)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], a.port));
-    run_server(ingestor, settings, addr, access, data, None, move |url| {
+    run_server(ingestor, settings, addr, access, data, None, None, move |url| {
         eprintln!();
         eprintln!("  dashboard:    {url}/  sign in with one of these tokens:");
         if let Some(t) = &admin {

@@ -7,6 +7,7 @@
 mod commands;
 mod render;
 mod settings;
+mod warehouse;
 
 pub use settings::Settings;
 
@@ -94,6 +95,18 @@ pub enum Command {
     /// same --group to share the partitions. Stops on Ctrl-C, or after
     /// --idle-exit seconds without a message.
     Consume(ConsumeArgs),
+    /// Keep ClickHouse up to date: the scale-out analytics store.
+    ///
+    /// `cadre clickhouse migrate` creates the database and applies the schema
+    /// migrations not yet applied (safe to repeat). `cadre clickhouse export`
+    /// sends every stored event ClickHouse lacks and one export of the
+    /// analytics, then exits; `cadre serve --clickhouse` does the same
+    /// continuously. `cadre clickhouse status` shows the backlog and each
+    /// shard's latest export. Settings: the `[clickhouse]` table (see
+    /// docs/configuration.md); the password comes from the environment
+    /// variable it names (default CADRE_CLICKHOUSE_PASSWORD).
+    #[command(subcommand)]
+    Clickhouse(ClickhouseCommand),
     /// Write a report for leadership.
     ///
     /// `cadre report succession` writes the succession report: an executive
@@ -203,6 +216,37 @@ pub struct ServeArgs {
     /// The consumer group, with --kafka (default cadre).
     #[arg(long)]
     pub group: Option<String>,
+    /// Also keep ClickHouse up to date (the `[clickhouse]` table, or these flags) while serving.
+    #[arg(long)]
+    pub clickhouse: bool,
+    /// Where ClickHouse is, with --clickhouse.
+    #[command(flatten)]
+    pub clickhouse_args: ClickhouseArgs,
+}
+
+/// `cadre clickhouse ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClickhouseCommand {
+    /// Create the database and apply the migrations not yet applied.
+    Migrate(ClickhouseArgs),
+    /// Send the events ClickHouse lacks and one export of the analytics, then exit.
+    Export(ClickhouseArgs),
+    /// Show the local backlog and the latest export of every shard.
+    Status(ClickhouseArgs),
+}
+
+/// Where ClickHouse is; every flag overrides the `[clickhouse]` table of the configuration.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ClickhouseArgs {
+    /// HTTP endpoint (default http://127.0.0.1:8123).
+    #[arg(long = "clickhouse-url")]
+    pub url: Option<String>,
+    /// Database (default cadre).
+    #[arg(long = "clickhouse-database")]
+    pub database: Option<String>,
+    /// This instance's share of the employees (default main); distinct per instance.
+    #[arg(long)]
+    pub shard: Option<String>,
 }
 
 /// Where Kafka is; every flag overrides the `[kafka]` table of the configuration.

@@ -21,6 +21,8 @@ pub struct Settings {
     pub server: cadre_server::Limits,
     /// Where Kafka is, for `produce`, `consume` and `serve --kafka`.
     pub kafka: cadre_kafka::KafkaConfig,
+    /// Where ClickHouse is, for `clickhouse` and `serve --clickhouse`.
+    pub clickhouse: cadre_clickhouse::ClickHouseConfig,
 }
 
 impl Settings {
@@ -61,6 +63,9 @@ impl Settings {
         }
         if !(sv.events_per_second >= 0.0 && sv.events_per_second.is_finite()) {
             bail!("server.events_per_second must be 0 (no limit) or positive");
+        }
+        if let Err(e) = self.clickhouse.check() {
+            bail!("{e}");
         }
         let a = &self.analytics;
         if a.stale_days <= 0 {

@@ -54,7 +54,11 @@ pub struct Service {
     metrics: Metrics,
     pub(crate) limits: Limits,
     pub(crate) rate: limits::RateLimiter,
+    observer: std::sync::OnceLock<Observer>,
 }
+
+/// Told of every event stored, after it is durable and projected, in sequence order.
+pub type Observer = Box<dyn Fn(&[(u64, cadre_model::Event)]) + Send + Sync>;
 
 impl Service {
     /// Builds the service over an open ingestor, folding the whole log into a timeline.
@@ -79,6 +83,7 @@ impl Service {
             metrics,
             limits: config.limits.clone(),
             rate: limits::RateLimiter::default(),
+            observer: std::sync::OnceLock::new(),
         })
     }
 
@@ -111,6 +116,9 @@ impl Service {
             }
             self.metrics.set_applied(t.applied());
         }
+        if let Some(o) = self.observer.get() {
+            o(&batch.stored);
+        }
         self.metrics
             .record_batch(channel, &batch, started.elapsed());
         self.metrics
@@ -128,6 +136,20 @@ impl Service {
         let out = cadre_analytics::run_query(&t, &self.policy, &self.analytics, q);
         self.metrics.record_analytics(started.elapsed());
         out
+    }
+
+    /// Sets the one observer of stored events (the ClickHouse exporter); false if one is set already.
+    pub fn set_observer(&self, o: Observer) -> bool {
+        self.observer.set(o).is_ok()
+    }
+
+    /// Runs `f` over the projection with the policy and thresholds in force (blocking).
+    pub fn with_timeline<R>(
+        &self,
+        f: impl FnOnce(&Timeline, &LevelPolicy, &cadre_analytics::AnalyticsConfig) -> R,
+    ) -> R {
+        let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
+        f(&t, &self.policy, &self.analytics)
     }
 
     /// The analytics thresholds in force.

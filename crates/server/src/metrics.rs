@@ -28,6 +28,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The registry, for metrics other crates register (the ClickHouse exporter).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// A fresh registry with every metric registered.
     pub fn new() -> Metrics {
         let registry = Registry::new();
