@@ -1,7 +1,7 @@
 //! Helpers for driving the `cadre` binary like a user: commands, a server, HTTP.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -362,4 +362,124 @@ pub fn promtool_check(metrics: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// ---- Kafka (a real broker on 127.0.0.1; see .ci/run) ----
+
+pub fn broker() -> String {
+    let b = std::env::var("CADRE_TEST_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into());
+    assert!(
+        TcpStream::connect_timeout(&b.parse().expect("host:port"), Duration::from_secs(3)).is_ok(),
+        "no Kafka broker at {b}: start one (bash .ci/run starts tansu) or set CADRE_TEST_KAFKA"
+    );
+    b
+}
+
+/// Fresh topic and group names for one test.
+pub fn names(test: &str) -> (String, String, String) {
+    let tag = format!(
+        "{test}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    );
+    (
+        format!("cadre.test.{tag}"),
+        format!("cadre.test.{tag}.dlq"),
+        format!("cadre-test-{tag}"),
+    )
+}
+
+pub fn kafka_args<'a>(broker: &'a str, topic: &'a str, dlq: &'a str) -> Vec<&'a str> {
+    vec!["--brokers", broker, "--topic", topic, "--dlq-topic", dlq]
+}
+
+pub fn event_ids(file: &Path) -> Vec<String> {
+    std::io::BufReader::new(std::fs::File::open(file).unwrap())
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+            v["event_id"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// Event ids in a data directory's log, in log order.
+pub fn stored_ids(data: &Path) -> Vec<String> {
+    let out = run(cadre(data).arg("export"), 0);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["event_id"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// `cadre consume` with Kafka and other flags, a group and an idle exit.
+pub fn consumer(data: &Path, args: &[&str], group: &str, idle: u64) -> Command {
+    let mut c = cadre(data);
+    c.arg("consume")
+        .args(args)
+        .args(["--group", group, "--idle-exit", &idle.to_string()]);
+    c
+}
+
+/// Starts a consumer whose totals `finish` reads.
+pub fn consume(data: &Path, args: &[&str], group: &str, idle: u64) -> Child {
+    consumer(data, args, group, idle)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cadre consume starts")
+}
+
+pub fn finish(child: Child) -> serde_json::Value {
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "consume failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("consume prints its totals")
+}
+
+// ---- ClickHouse (a real server on 127.0.0.1:8123; see .ci/run) ----
+
+/// host:port of the ClickHouse HTTP interface the tests use.
+pub fn clickhouse() -> String {
+    let a = std::env::var("CADRE_TEST_CLICKHOUSE").unwrap_or_else(|_| "127.0.0.1:8123".into());
+    assert!(
+        TcpStream::connect_timeout(&a.parse().expect("host:port"), Duration::from_secs(3)).is_ok(),
+        "no ClickHouse at {a}: start one (bash .ci/run starts clickhouse-server) or set CADRE_TEST_CLICKHOUSE"
+    );
+    a
+}
+
+/// A fresh database name for one test.
+pub fn ch_database(test: &str) -> String {
+    let (topic, _, _) = names(test);
+    topic.replace(['.', '-'], "_")
+}
+
+/// Runs SQL on ClickHouse; one JSON object per row (64-bit integers as numbers).
+pub fn ch(addr: &str, db: &str, sql: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let select = sql.trim_start().to_ascii_uppercase().starts_with("SELECT");
+    let body = if select {
+        format!("{sql} FORMAT JSONEachRow")
+    } else {
+        sql.to_string()
+    };
+    let path = format!("/?database={db}&output_format_json_quote_64bit_integers=0");
+    let (code, out) = http(port, "POST", &path, &[], body.as_bytes()).expect("ClickHouse answers");
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(code, 200, "ClickHouse refused {sql}: {text}");
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).expect("JSONEachRow"))
+        .collect()
 }

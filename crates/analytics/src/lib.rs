@@ -25,8 +25,8 @@ mod trends;
 
 pub use config::AnalyticsConfig;
 pub use gaps::{Analysis, Scope, ROLLUP_COLUMNS};
-pub use polars::prelude::DataFrame;
 pub use partials::{ORGANISATION, PAIR_PARTIAL_COLUMNS, PEOPLE_PARTIAL_COLUMNS};
+pub use polars::prelude::DataFrame;
 pub use query::{parse_as_of, run_query, write_parquet, QueryKind, QueryOutput, QueryRequest};
 pub use succession::{computed_readiness, readiness_name, Succession, SuccessionSummary};
 pub use table::{cell_text, Table};

@@ -96,13 +96,17 @@ impl Analysis {
     /// Columns: `unit_id`, then [`PEOPLE_PARTIAL_COLUMNS`].
     pub fn people_partials(&self) -> Result<DataFrame, AnalyticsError> {
         let people = self
-            .with_ancestors(self.people.clone().lazy().select([col("employee_id"), col("org_unit_id")]))?
+            .with_ancestors(
+                self.people
+                    .clone()
+                    .lazy()
+                    .select([col("employee_id"), col("org_unit_id")]),
+            )?
             .group_by([col("unit_id")])
             .agg([len().cast(DataType::UInt32).alias("headcount")]);
-        let fit = self.fit_plan().select([
-            col("employee_id"),
-            col("role_fit"),
-        ]);
+        let fit = self
+            .fit_plan()
+            .select([col("employee_id"), col("role_fit")]);
         let per_person = self
             .pairs
             .clone()
@@ -114,7 +118,9 @@ impl Analysis {
             .with_ancestors(per_person)?
             .group_by([col("unit_id")])
             .agg([
-                len().cast(DataType::UInt32).alias("people_with_requirements"),
+                len()
+                    .cast(DataType::UInt32)
+                    .alias("people_with_requirements"),
                 col("role_fit").sum().alias("role_fit_sum"),
                 col("role_fit")
                     .count()

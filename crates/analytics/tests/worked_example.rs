@@ -643,7 +643,10 @@ fn succession_and_nine_box_on_the_cambridge_example() {
 }
 
 /// Sums of the partial-aggregate rows of several analyses, by their key columns.
-fn summed(frames: &[Table], keys: &[&str]) -> std::collections::BTreeMap<Vec<String>, serde_json::Map<String, Value>> {
+fn summed(
+    frames: &[Table],
+    keys: &[&str],
+) -> std::collections::BTreeMap<Vec<String>, serde_json::Map<String, Value>> {
     let mut out: std::collections::BTreeMap<Vec<String>, serde_json::Map<String, Value>> =
         Default::default();
     for t in frames {
@@ -679,11 +682,19 @@ fn partial_aggregates_match_the_hand_computation_and_add_up_across_any_split() {
     close(total("levelled_pairs"), 3.0, "housing levelled pairs");
     close(total("gap_sum"), 0.6 + 0.0 + 1.0, "housing gap sum");
     close(total("affected_pairs"), 2.0, "housing pairs with a gap");
-    close(total("borich_sum"), 3.0 * 0.6 + 3.0 * 1.0, "housing Σ required × gap");
+    close(
+        total("borich_sum"),
+        3.0 * 0.6 + 3.0 * 1.0,
+        "housing Σ required × gap",
+    );
     let people = Table::from_frame(&whole.people_partials().unwrap());
     let org = row(&people, "unit_id", "");
     close(num(&org, "headcount"), 3.0, "organisation headcount");
-    close(num(&org, "people_with_requirements"), 3.0, "people with requirements");
+    close(
+        num(&org, "people_with_requirements"),
+        3.0,
+        "people with requirements",
+    );
 
     // every split of the employees: sums of the parts give the whole's roll-ups
     let ids: Vec<String> = s.employees.iter().map(|e| e.id.clone()).collect();
@@ -692,8 +703,9 @@ fn partial_aggregates_match_the_hand_computation_and_add_up_across_any_split() {
             .iter()
             .map(|side| {
                 let mut part = s.clone();
-                part.employees
-                    .retain(|e| ((mask >> ids.iter().position(|i| *i == e.id).unwrap()) & 1 == 1) == *side);
+                part.employees.retain(|e| {
+                    ((mask >> ids.iter().position(|i| *i == e.id).unwrap()) & 1 == 1) == *side
+                });
                 Analysis::new(&part).unwrap()
             })
             .collect();
@@ -722,9 +734,21 @@ fn partial_aggregates_match_the_hand_computation_and_add_up_across_any_split() {
             close(sum("assessed_pairs"), num(&r, "assessed_pairs"), &what);
             close(sum("meeting_pairs"), num(&r, "meeting_pairs"), &what);
             close(sum("stale_pairs"), num(&r, "stale_pairs"), &what);
-            close(sum("weighted_gap_sum"), num(&r, "total_weighted_gap"), &what);
-            close(sum("assessed_pairs") / sum("required_pairs"), num(&r, "coverage"), &what);
-            close(sum("gap_sum") / sum("levelled_pairs"), num(&r, "mean_gap"), &what);
+            close(
+                sum("weighted_gap_sum"),
+                num(&r, "total_weighted_gap"),
+                &what,
+            );
+            close(
+                sum("assessed_pairs") / sum("required_pairs"),
+                num(&r, "coverage"),
+                &what,
+            );
+            close(
+                sum("gap_sum") / sum("levelled_pairs"),
+                num(&r, "mean_gap"),
+                &what,
+            );
             let p = &by_person[&vec![key.clone()]];
             close(num(p, "headcount"), num(&r, "headcount"), &what);
             close(
@@ -748,7 +772,11 @@ fn partial_aggregates_match_the_hand_computation_and_add_up_across_any_split() {
             let p = &by_unit_comp[&key];
             let what = format!("split {mask:b}, needs {}", n["competency_id"]);
             close(num(p, "affected_pairs"), num(&n, "people_affected"), &what);
-            close(num(p, "weighted_gap_sum"), num(&n, "total_weighted_gap"), &what);
+            close(
+                num(p, "weighted_gap_sum"),
+                num(&n, "total_weighted_gap"),
+                &what,
+            );
             close(
                 num(p, "borich_sum") / num(p, "levelled_pairs"),
                 num(&n, "borich_score"),

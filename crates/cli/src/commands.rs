@@ -227,16 +227,25 @@ fn token_file(data: &Path, file: &str, given: Option<String>) -> Result<String> 
     Ok(token)
 }
 
+/// The scale-out engines `serve` runs with, when asked.
+#[derive(Default)]
+struct Engines {
+    /// Consume the Kafka events topic.
+    kafka: Option<cadre_kafka::KafkaConfig>,
+    /// Keep ClickHouse up to date.
+    clickhouse: Option<cadre_clickhouse::ClickHouseConfig>,
+}
+
 fn run_server(
     ingestor: Ingestor,
     settings: Settings,
     addr: SocketAddr,
     access: Access,
     data: &Path,
-    kafka: Option<cadre_kafka::KafkaConfig>,
-    clickhouse: Option<cadre_clickhouse::ClickHouseConfig>,
+    engines: Engines,
     announce: impl FnOnce(&str),
 ) -> Result<ExitCode> {
+    let Engines { kafka, clickhouse } = engines;
     let config = ServerConfig {
         addr,
         access,
@@ -338,15 +347,25 @@ fn serve(data: &Path, a: ServeArgs, settings: Settings) -> Result<ExitCode> {
         None
     };
     let addr = SocketAddr::new(a.bind, a.port);
-    run_server(ingestor, settings, addr, access, data, kafka, clickhouse, |url| {
-        eprintln!("cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics");
-        if admin.is_some() {
+    run_server(
+        ingestor,
+        settings,
+        addr,
+        access,
+        data,
+        Engines { kafka, clickhouse },
+        |url| {
             eprintln!(
-                "sign in at {url}/login with the admin token in {}",
-                data.join("admin.token").display()
+                "cadre is serving {url} (dashboard), {url}/v1/events (ingest), {url}/metrics"
             );
-        }
-    })
+            if admin.is_some() {
+                eprintln!(
+                    "sign in at {url}/login with the admin token in {}",
+                    data.join("admin.token").display()
+                );
+            }
+        },
+    )
 }
 
 fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
@@ -385,32 +404,40 @@ fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
     }
     let (access, shown, admin) = tokens(data, &settings, None, &extra)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], a.port));
-    run_server(ingestor, settings, addr, access, data, None, None, move |url| {
-        eprintln!();
-        eprintln!("  dashboard:    {url}/  sign in with one of these tokens:");
-        if let Some(t) = &admin {
-            eprintln!("    admin     everything                                   {t}");
-        }
-        for (name, role, scope, t) in &extra {
-            let what = match role {
-                Role::Planner => format!(
-                    "figures and people of {}",
-                    scope.as_deref().unwrap_or("all")
-                ),
-                Role::Leader => format!(
-                    "figures and succession of {}",
-                    scope.as_deref().unwrap_or("all")
-                ),
-                _ => "figures of everything, no individuals".to_string(),
-            };
-            let name = name.trim_start_matches("demo ");
-            eprintln!("    {name:<9} {what:<44} {t}");
-        }
-        eprintln!("  ingest:       curl -H 'Authorization: Bearer {shown}' --data-binary @events.ndjson {url}/v1/events");
-        eprintln!("  metrics:      {url}/metrics");
-        eprintln!();
-        eprintln!("press Ctrl-C to stop");
-    })
+    run_server(
+        ingestor,
+        settings,
+        addr,
+        access,
+        data,
+        Engines::default(),
+        move |url| {
+            eprintln!();
+            eprintln!("  dashboard:    {url}/  sign in with one of these tokens:");
+            if let Some(t) = &admin {
+                eprintln!("    admin     everything                                   {t}");
+            }
+            for (name, role, scope, t) in &extra {
+                let what = match role {
+                    Role::Planner => format!(
+                        "figures and people of {}",
+                        scope.as_deref().unwrap_or("all")
+                    ),
+                    Role::Leader => format!(
+                        "figures and succession of {}",
+                        scope.as_deref().unwrap_or("all")
+                    ),
+                    _ => "figures of everything, no individuals".to_string(),
+                };
+                let name = name.trim_start_matches("demo ");
+                eprintln!("    {name:<9} {what:<44} {t}");
+            }
+            eprintln!("  ingest:       curl -H 'Authorization: Bearer {shown}' --data-binary @events.ndjson {url}/v1/events");
+            eprintln!("  metrics:      {url}/metrics");
+            eprintln!();
+            eprintln!("press Ctrl-C to stop");
+        },
+    )
 }
 
 /// The `[kafka]` settings with the command line's overrides.

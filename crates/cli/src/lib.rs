@@ -230,9 +230,20 @@ pub enum ClickhouseCommand {
     /// Create the database and apply the migrations not yet applied.
     Migrate(ClickhouseArgs),
     /// Send the events ClickHouse lacks and one export of the analytics, then exit.
-    Export(ClickhouseArgs),
+    Export(ClickhouseExportArgs),
     /// Show the local backlog and the latest export of every shard.
     Status(ClickhouseArgs),
+}
+
+/// `cadre clickhouse export`.
+#[derive(Debug, Args, Clone)]
+pub struct ClickhouseExportArgs {
+    /// Where ClickHouse is.
+    #[command(flatten)]
+    pub clickhouse: ClickhouseArgs,
+    /// Compute the analytics as of this date (YYYY-MM-DD, end of day UTC) or RFC 3339 time; default now.
+    #[arg(long)]
+    pub as_of: Option<String>,
 }
 
 /// Where ClickHouse is; every flag overrides the `[clickhouse]` table of the configuration.

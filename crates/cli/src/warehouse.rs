@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use cadre_clickhouse::{derive, ClickHouseConfig, Cursor, Deriver, ExportMetrics, Exporter, Warehouse};
+use cadre_clickhouse::{
+    derive, ClickHouseConfig, Cursor, Deriver, ExportMetrics, Exporter, Warehouse,
+};
 use cadre_ingest::{StoreLayout, StoreReader};
 use cadre_projection::Timeline;
 use cadre_server::Service;
@@ -46,7 +48,10 @@ pub(crate) fn run(data: &Path, cmd: ClickhouseCommand, settings: Settings) -> Re
             runtime()?.block_on(async {
                 let version = w.version().await?;
                 let applied = w.migrate().await?;
-                eprintln!("ClickHouse {version} at {}, database {}", cfg.url, cfg.database);
+                eprintln!(
+                    "ClickHouse {version} at {}, database {}",
+                    cfg.url, cfg.database
+                );
                 if applied.is_empty() {
                     eprintln!("schema up to date");
                 }
@@ -57,14 +62,26 @@ pub(crate) fn run(data: &Path, cmd: ClickhouseCommand, settings: Settings) -> Re
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        ClickhouseCommand::Export(a) => export_once(data, &config(&settings, &a)?, settings),
+        ClickhouseCommand::Export(a) => {
+            let as_of = a
+                .as_of
+                .as_deref()
+                .map(|d| cadre_analytics::parse_as_of(Some(d)).map_err(anyhow::Error::msg))
+                .transpose()?;
+            export_once(data, &config(&settings, &a.clickhouse)?, settings, as_of)
+        }
         ClickhouseCommand::Status(a) => status(data, &config(&settings, &a)?),
     }
 }
 
 /// Sends what ClickHouse lacks and one export, from the log on disk (safe
 /// while `cadre ingest` or `cadre consume` runs; not alongside `serve --clickhouse`).
-fn export_once(data: &Path, cfg: &ClickHouseConfig, settings: Settings) -> Result<ExitCode> {
+fn export_once(
+    data: &Path,
+    cfg: &ClickHouseConfig,
+    settings: Settings,
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<ExitCode> {
     let reader = StoreReader::open(&StoreLayout::new(data))
         .with_context(|| format!("cannot open the data directory {}", data.display()))?;
     let mut t = Timeline::new();
@@ -74,13 +91,19 @@ fn export_once(data: &Path, cfg: &ClickHouseConfig, settings: Settings) -> Resul
     let (policy, analytics) = (settings.levels, settings.analytics);
     let derive: Arc<Deriver> = Arc::new(move |plan| derive(&t, &policy, &analytics, plan));
     let mut exporter = Exporter::open(cfg, data, None)?;
+    if let Some(t) = as_of {
+        exporter.set_as_of(t);
+    }
     runtime()?.block_on(async {
         let mut sent = 0;
         while !exporter.up_to_date() {
             let p = exporter.step(&derive, Duration::ZERO).await?;
             sent += p.events;
             if let Some(rows) = p.exported_rows {
-                eprintln!("export of the analytics written: {rows} rows, shard {}", cfg.shard);
+                eprintln!(
+                    "export of the analytics written: {rows} rows, shard {}",
+                    cfg.shard
+                );
             }
         }
         eprintln!(

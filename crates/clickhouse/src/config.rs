@@ -59,7 +59,9 @@ impl ClickHouseConfig {
             return Err("clickhouse.shard must be 1 to 64 characters".into());
         }
         if self.batch_rows == 0 || self.max_buffer_events == 0 {
-            return Err("clickhouse.batch_rows and clickhouse.max_buffer_events must be at least 1".into());
+            return Err(
+                "clickhouse.batch_rows and clickhouse.max_buffer_events must be at least 1".into(),
+            );
         }
         if self.keep_exports == 0 {
             return Err("clickhouse.keep_exports must be at least 1".into());

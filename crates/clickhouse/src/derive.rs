@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use cadre_analytics::{
-    month_ends, Analysis, AnalyticsConfig, AnalyticsError, Succession, Table,
-};
+use cadre_analytics::{month_ends, Analysis, AnalyticsConfig, AnalyticsError, Succession, Table};
 use cadre_projection::{LevelPolicy, Snapshot, Timeline};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -50,7 +48,10 @@ fn table(columns: &[&str], rows: Vec<Vec<Value>>) -> Table {
 fn select(t: Table, columns: &[&str]) -> Table {
     let idx: Vec<usize> = columns
         .iter()
-        .map(|c| t.column(c).unwrap_or_else(|| panic!("analytics frame lacks {c}")))
+        .map(|c| {
+            t.column(c)
+                .unwrap_or_else(|| panic!("analytics frame lacks {c}"))
+        })
         .collect();
     Table {
         columns: columns.iter().map(|c| c.to_string()).collect(),
@@ -66,7 +67,14 @@ fn units(s: &Snapshot) -> Table {
     let rows = s
         .units
         .values()
-        .map(|u| vec![json!(u.id), json!(u.name), json!(u.parent_id), json!(u.path.len())])
+        .map(|u| {
+            vec![
+                json!(u.id),
+                json!(u.name),
+                json!(u.parent_id),
+                json!(u.path.len()),
+            ]
+        })
         .collect();
     table(&["unit_id", "unit_name", "parent_id", "depth"], rows)
 }
@@ -129,7 +137,11 @@ fn effective_levels(s: &Snapshot) -> Table {
 }
 
 /// Pair partials summed over competencies, per unit, with the headcount: one month's trend rows.
-fn trend_rows(a: &Analysis, month_end: &str, out: &mut Vec<Vec<Value>>) -> Result<(), AnalyticsError> {
+fn trend_rows(
+    a: &Analysis,
+    month_end: &str,
+    out: &mut Vec<Vec<Value>>,
+) -> Result<(), AnalyticsError> {
     const SUMMED: [&str; 6] = [
         "required_pairs",
         "assessed_pairs",
@@ -179,10 +191,7 @@ pub fn derive(
     let mut tables: Vec<(&'static str, Table)> = vec![
         ("cadre_units", units(&s)),
         ("cadre_competencies", competencies(&s)),
-        (
-            "cadre_employees",
-            Table::from_frame(&a.employees(None)?),
-        ),
+        ("cadre_employees", Table::from_frame(&a.employees(None)?)),
         ("cadre_effective_levels", effective_levels(&s)),
         (
             "cadre_gaps",

@@ -196,6 +196,8 @@ pub struct Exporter {
     last_export: Option<Instant>,
     /// Whether the schema is known to be current.
     migrated: bool,
+    /// The moment exports are computed for; the time of each export when `None`.
+    as_of: Option<chrono::DateTime<Utc>>,
 }
 
 impl Exporter {
@@ -219,9 +221,15 @@ impl Exporter {
             metrics,
             last_export: None,
             migrated: false,
+            as_of: None,
         };
         e.publish();
         Ok(e)
+    }
+
+    /// Computes exports as of a fixed moment (a backfill, or a test) instead of their own time.
+    pub fn set_as_of(&mut self, as_of: chrono::DateTime<Utc>) {
+        self.as_of = Some(as_of);
     }
 
     /// Where the exporter stands.
@@ -236,7 +244,8 @@ impl Exporter {
 
     fn publish(&self) {
         if let Some(m) = &self.metrics {
-            m.backlog.set(i64::try_from(self.backlog()).unwrap_or(i64::MAX));
+            m.backlog
+                .set(i64::try_from(self.backlog()).unwrap_or(i64::MAX));
             if let Some(n) = self.cursor.exported_events {
                 m.exported_events.set(i64::try_from(n).unwrap_or(i64::MAX));
             }
@@ -331,7 +340,10 @@ impl Exporter {
         let plan = ExportPlan {
             shard: self.cfg.shard.clone(),
             export_id,
-            as_of: Utc::now(),
+            // whole seconds: what ClickHouse's DateTime keeps
+            as_of: self.as_of.unwrap_or_else(|| {
+                chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_else(Utc::now)
+            }),
             succession: self.cfg.succession,
             trend_months: self.cfg.trend_months,
         };
@@ -421,7 +433,11 @@ impl Exporter {
         if !self.migrated {
             let applied = self.warehouse.migrate().await?;
             for m in applied {
-                tracing::info!(version = m.version, name = m.name, "ClickHouse migration applied");
+                tracing::info!(
+                    version = m.version,
+                    name = m.name,
+                    "ClickHouse migration applied"
+                );
             }
             self.migrated = true;
         }
@@ -433,9 +449,7 @@ impl Exporter {
             events,
             exported_rows: None,
         };
-        let due = self
-            .last_export
-            .is_none_or(|t| t.elapsed() >= min_interval);
+        let due = self.last_export.is_none_or(|t| t.elapsed() >= min_interval);
         if !self.reread
             && self.pending.is_empty()
             && self.cursor.exported_events != Some(self.cursor.next_seq)

@@ -152,13 +152,15 @@ impl Warehouse {
         let mut now = Vec::new();
         for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
             for st in m.statements() {
-                self.db.query(&st).execute().await.map_err(|e| {
-                    ClickHouseError::Migration {
+                self.db
+                    .query(&st)
+                    .execute()
+                    .await
+                    .map_err(|e| ClickHouseError::Migration {
                         version: m.version,
                         name: m.name,
                         reason: e.to_string(),
-                    }
-                })?;
+                    })?;
             }
             let record = format!(
                 "INSERT INTO cadre_schema_migrations (version, name, applied_at) VALUES ({}, '{}', now())",
@@ -250,7 +252,10 @@ impl Warehouse {
     }
 }
 
-async fn read_rows(client: &Client, sql: &str) -> clickhouse::error::Result<Vec<Map<String, Value>>> {
+async fn read_rows(
+    client: &Client,
+    sql: &str,
+) -> clickhouse::error::Result<Vec<Map<String, Value>>> {
     let bytes = client
         .query(sql)
         .with_setting("output_format_json_quote_64bit_integers", "0")

@@ -467,34 +467,65 @@ impl Source {
     }
 }
 
+/// Event types that describe the organisation rather than one employee:
+/// every instance needs them, so they go to every partition.
+pub const REFERENCE_TYPES: [&str; 4] = [
+    "framework.published",
+    "org_unit.defined",
+    "role_profile.defined",
+    "position.defined",
+];
+
 /// Publishes NDJSON lines to the events topic, keyed by each event's
-/// `subject` (lines that are not JSON objects with a subject go unkeyed and
-/// are rejected by the consumer, into the dead-letter topic). Returns the
-/// number of lines published once every one is acknowledged.
+/// `subject` so that one employee's events stay in order in one partition.
+/// Reference events ([`REFERENCE_TYPES`]) go to every partition, ahead of
+/// what follows them in the file, so that each instance of a consumer group
+/// knows the frameworks, units, roles and positions; instances store each
+/// once (same `event_id`). Lines that are not JSON objects with a subject go
+/// unkeyed and are rejected by the consumer, into the dead-letter topic.
+/// Returns the number of lines published once every one is acknowledged.
 pub fn produce<'a>(
     cfg: &KafkaConfig,
     lines: impl Iterator<Item = std::io::Result<String>>,
     mut progress: impl FnMut(u64, usize) + 'a,
 ) -> Result<u64, ProduceError> {
     let p = producer(&cfg.brokers)?;
+    let partitions = p
+        .client()
+        .fetch_metadata(Some(&cfg.topic), Duration::from_secs(10))?
+        .topics()
+        .first()
+        .map_or(0, |t| t.partitions().len() as i32);
     let mut n = 0u64;
     for line in lines {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        let key = serde_json::from_str::<serde_json::Value>(&line)
-            .ok()
-            .and_then(|v| {
-                v.get("subject")
-                    .and_then(|s| s.as_str())
-                    .map(str::to_string)
-            });
-        let mut record = BaseRecord::<[u8], [u8]>::to(&cfg.topic).payload(line.as_bytes());
-        if let Some(k) = &key {
-            record = record.key(k.as_bytes());
+        let v = serde_json::from_str::<serde_json::Value>(&line).ok();
+        let field = |f: &str| {
+            v.as_ref()
+                .and_then(|v| v.get(f))
+                .and_then(|s| s.as_str())
+                .map(str::to_string)
+        };
+        let key = field("subject");
+        let reference = field("type").is_some_and(|t| REFERENCE_TYPES.contains(&t.as_str()));
+        let targets: Vec<Option<i32>> = if reference && partitions > 1 {
+            (0..partitions).map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for target in targets {
+            let mut record = BaseRecord::<[u8], [u8]>::to(&cfg.topic).payload(line.as_bytes());
+            if let Some(k) = &key {
+                record = record.key(k.as_bytes());
+            }
+            if let Some(part) = target {
+                record = record.partition(part);
+            }
+            send(&p, record)?;
         }
-        send(&p, record)?;
         n += 1;
         progress(n, line.len() + 1);
     }
