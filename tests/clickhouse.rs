@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::root as root_dir;
 use common::*;
 use serde_json::{Map, Value};
 
@@ -214,6 +215,49 @@ fn assert_same_succession_and_trends(addr: &str, db: &str, embedded: &Path, as_o
     }
 }
 
+/// Runs the SQL of every Grafana panel and template variable in dashboards/
+/// on the database, with the organisation's root unit selected; each must
+/// answer with at least one row.
+fn check_dashboards(addr: &str, db: &str) {
+    let root = ch(addr, db, "SELECT unit_id FROM cadre_current_units WHERE depth = 1")[0]["unit_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let provisioning =
+        std::fs::read_to_string(root_dir().join("dashboards/provisioning/datasources/clickhouse.yaml")).unwrap();
+    assert!(provisioning.contains("uid: cadre-clickhouse"));
+    let mut files: Vec<_> = std::fs::read_dir(root_dir().join("dashboards"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 4, "overview, gaps, training needs, succession");
+    let mut uids = std::collections::BTreeSet::new();
+    let mut panels = 0;
+    for f in files {
+        let d: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        assert!(uids.insert(d["uid"].as_str().unwrap().to_string()), "uid of {f:?} unique");
+        let vars = d["templating"]["list"].as_array().unwrap();
+        for v in vars {
+            let got = ch(addr, db, v["query"].as_str().unwrap());
+            assert!(got.iter().any(|r| r["unit_id"] == root.as_str()), "{f:?} variable lists the root");
+        }
+        for p in d["panels"].as_array().unwrap() {
+            let title = p["title"].as_str().unwrap();
+            assert_eq!(p["datasource"]["uid"], "cadre-clickhouse", "{title}");
+            for t in p["targets"].as_array().unwrap() {
+                assert_eq!(t["datasource"]["uid"], "cadre-clickhouse", "{title}");
+                let sql = t["rawSql"].as_str().unwrap().replace("${unit}", &root);
+                let got = ch(addr, db, &sql);
+                assert!(!got.is_empty(), "{f:?} panel {title:?} shows nothing: {sql}");
+                panels += 1;
+            }
+        }
+    }
+    assert!(panels >= 20, "{panels} panels");
+}
+
 #[test]
 fn migrations_apply_once_and_an_export_matches_the_embedded_pipeline_without_doubling() {
     let addr = clickhouse();
@@ -248,6 +292,7 @@ fn migrations_apply_once_and_an_export_matches_the_embedded_pipeline_without_dou
     assert_eq!(count("SELECT count() AS n FROM cadre_events FINAL"), events);
     assert_same_gaps(&addr, &db, &data, &as_of);
     assert_same_succession_and_trends(&addr, &db, &data, &as_of);
+    check_dashboards(&addr, &db);
 
     // a crash after ClickHouse took the events but before the cursor was
     // written: everything is sent again, and no figure doubles
