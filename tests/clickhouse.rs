@@ -219,12 +219,18 @@ fn assert_same_succession_and_trends(addr: &str, db: &str, embedded: &Path, as_o
 /// on the database, with the organisation's root unit selected; each must
 /// answer with at least one row.
 fn check_dashboards(addr: &str, db: &str) {
-    let root = ch(addr, db, "SELECT unit_id FROM cadre_current_units WHERE depth = 1")[0]["unit_id"]
+    let root = ch(
+        addr,
+        db,
+        "SELECT unit_id FROM cadre_current_units WHERE depth = 1",
+    )[0]["unit_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let provisioning =
-        std::fs::read_to_string(root_dir().join("dashboards/provisioning/datasources/clickhouse.yaml")).unwrap();
+    let provisioning = std::fs::read_to_string(
+        root_dir().join("dashboards/provisioning/datasources/clickhouse.yaml"),
+    )
+    .unwrap();
     assert!(provisioning.contains("uid: cadre-clickhouse"));
     let mut files: Vec<_> = std::fs::read_dir(root_dir().join("dashboards"))
         .unwrap()
@@ -237,11 +243,17 @@ fn check_dashboards(addr: &str, db: &str) {
     let mut panels = 0;
     for f in files {
         let d: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        assert!(uids.insert(d["uid"].as_str().unwrap().to_string()), "uid of {f:?} unique");
+        assert!(
+            uids.insert(d["uid"].as_str().unwrap().to_string()),
+            "uid of {f:?} unique"
+        );
         let vars = d["templating"]["list"].as_array().unwrap();
         for v in vars {
             let got = ch(addr, db, v["query"].as_str().unwrap());
-            assert!(got.iter().any(|r| r["unit_id"] == root.as_str()), "{f:?} variable lists the root");
+            assert!(
+                got.iter().any(|r| r["unit_id"] == root.as_str()),
+                "{f:?} variable lists the root"
+            );
         }
         for p in d["panels"].as_array().unwrap() {
             let title = p["title"].as_str().unwrap();
@@ -250,7 +262,10 @@ fn check_dashboards(addr: &str, db: &str) {
                 assert_eq!(t["datasource"]["uid"], "cadre-clickhouse", "{title}");
                 let sql = t["rawSql"].as_str().unwrap().replace("${unit}", &root);
                 let got = ch(addr, db, &sql);
-                assert!(!got.is_empty(), "{f:?} panel {title:?} shows nothing: {sql}");
+                assert!(
+                    !got.is_empty(),
+                    "{f:?} panel {title:?} shows nothing: {sql}"
+                );
                 panels += 1;
             }
         }

@@ -37,6 +37,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Consume(a) => consume(&data, a, settings()?),
         Command::Clickhouse(c) => crate::warehouse::run(&data, c, settings()?),
         Command::Token(a) => token(a),
+        Command::Config => {
+            let s = settings()?;
+            print!(
+                "{}",
+                toml::to_string(&s).context("cannot print the configuration")?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status => status(&data),
         Command::Export(a) => export(&data, a),
         Command::DeadLetters => dead_letters(&data),

@@ -134,6 +134,12 @@ pub enum Command {
     /// The numbers are the same as GET /v1/query/KIND returns; --format json
     /// prints exactly that answer. Safe to run while `cadre serve` is running.
     Query(QueryArgs),
+    /// Check the configuration and print it with every default filled in.
+    ///
+    /// Reads --config (or DATA_DIR/cadre.toml), refuses unknown keys and
+    /// broken rules with the key named, and prints the settings in force as
+    /// TOML. Needs no data directory and no server.
+    Config,
     /// Show what the data directory holds.
     Status,
     /// Write every stored event as NDJSON, in log order.

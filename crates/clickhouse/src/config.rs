@@ -21,6 +21,10 @@ pub struct ClickHouseConfig {
     /// employee: in a deployment of several instances, one instance that reads
     /// every partition writes them).
     pub succession: bool,
+    /// Whether this instance writes its employees' tables and partial
+    /// aggregates (false for an instance that reads every partition only to
+    /// write succession, beside instances that share the partitions).
+    pub partials: bool,
     /// Seconds between exports of the analytics tables while events arrive.
     pub export_interval_secs: u64,
     /// Events per insert.
@@ -43,6 +47,7 @@ impl Default for ClickHouseConfig {
             password_env: "CADRE_CLICKHOUSE_PASSWORD".into(),
             shard: "main".into(),
             succession: true,
+            partials: true,
             export_interval_secs: 30,
             batch_rows: 50_000,
             max_buffer_events: 1_000_000,
@@ -61,6 +66,11 @@ impl ClickHouseConfig {
         if self.batch_rows == 0 || self.max_buffer_events == 0 {
             return Err(
                 "clickhouse.batch_rows and clickhouse.max_buffer_events must be at least 1".into(),
+            );
+        }
+        if !self.partials && !self.succession {
+            return Err(
+                "clickhouse.partials and clickhouse.succession cannot both be false".into(),
             );
         }
         if self.keep_exports == 0 {

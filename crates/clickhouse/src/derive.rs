@@ -20,6 +20,8 @@ pub struct ExportPlan {
     pub as_of: DateTime<Utc>,
     /// Whether to compute the succession tables (they need every employee).
     pub succession: bool,
+    /// Whether to compute the per-person tables and the partial aggregates.
+    pub partials: bool,
     /// Months of trend figures.
     pub trend_months: u32,
 }
@@ -191,44 +193,49 @@ pub fn derive(
     let mut tables: Vec<(&'static str, Table)> = vec![
         ("cadre_units", units(&s)),
         ("cadre_competencies", competencies(&s)),
-        ("cadre_employees", Table::from_frame(&a.employees(None)?)),
-        ("cadre_effective_levels", effective_levels(&s)),
-        (
-            "cadre_gaps",
-            select(
-                Table::from_frame(a.pairs()),
-                &[
-                    "employee_id",
-                    "org_unit_id",
-                    "role_id",
-                    "competency_id",
-                    "category",
-                    "required",
-                    "weight",
-                    "effective",
-                    "assessed",
-                    "provisional",
-                    "gap",
-                    "weighted_gap",
-                    "meets",
-                    "stale",
-                    "self_only",
-                ],
-            ),
-        ),
-        ("cadre_gap_partials", Table::from_frame(&a.pair_partials()?)),
-        (
-            "cadre_people_partials",
-            Table::from_frame(&a.people_partials()?),
-        ),
     ];
+    if plan.partials {
+        tables.extend([
+            ("cadre_employees", Table::from_frame(&a.employees(None)?)),
+            ("cadre_effective_levels", effective_levels(&s)),
+            (
+                "cadre_gaps",
+                select(
+                    Table::from_frame(a.pairs()),
+                    &[
+                        "employee_id",
+                        "org_unit_id",
+                        "role_id",
+                        "competency_id",
+                        "category",
+                        "required",
+                        "weight",
+                        "effective",
+                        "assessed",
+                        "provisional",
+                        "gap",
+                        "weighted_gap",
+                        "meets",
+                        "stale",
+                        "self_only",
+                    ],
+                ),
+            ),
+            ("cadre_gap_partials", Table::from_frame(&a.pair_partials()?)),
+            (
+                "cadre_people_partials",
+                Table::from_frame(&a.people_partials()?),
+            ),
+        ]);
+    }
     let mut trend = Vec::new();
     let mut months = Vec::new();
     for end in month_ends(plan.as_of, plan.trend_months) {
         let ms = t.snapshot(end, policy);
-        let ma = Analysis::with_config(&ms, cfg.clone())?;
         let when = datetime_text(end);
-        trend_rows(&ma, &when, &mut trend)?;
+        if plan.partials {
+            trend_rows(&Analysis::with_config(&ms, cfg.clone())?, &when, &mut trend)?;
+        }
         if plan.succession {
             let succ = Succession::compute(&ms, cfg, None)?;
             let positions = Table::from_frame(&succ.positions);
@@ -259,7 +266,9 @@ pub fn derive(
         "stale_pairs",
         "gap_sum",
     ];
-    tables.push(("cadre_trend_partials", table(&trend_columns, trend)));
+    if plan.partials {
+        tables.push(("cadre_trend_partials", table(&trend_columns, trend)));
+    }
     if plan.succession {
         let succ = Succession::compute(&s, cfg, None)?;
         tables.push((

@@ -345,6 +345,7 @@ impl Exporter {
                 chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_else(Utc::now)
             }),
             succession: self.cfg.succession,
+            partials: self.cfg.partials,
             trend_months: self.cfg.trend_months,
         };
         let d = derive.clone();
