@@ -110,11 +110,13 @@ impl Service {
             }
         };
         {
+            let applying = std::time::Instant::now();
             let mut t = self.timeline.write().unwrap_or_else(|p| p.into_inner());
             for (seq, e) in &batch.stored {
                 t.apply(*seq, e);
             }
             self.metrics.set_applied(t.applied());
+            self.metrics.record_apply(applying.elapsed());
         }
         if let Some(o) = self.observer.get() {
             o(&batch.stored);

@@ -13,7 +13,9 @@ use prometheus::{
 pub struct Metrics {
     registry: Registry,
     events: IntCounterVec,
+    stored_by_type: IntCounterVec,
     batch_seconds: Histogram,
+    apply_seconds: Histogram,
     analytics_seconds: Histogram,
     log_events: IntGauge,
     dead_letters: IntGauge,
@@ -52,6 +54,22 @@ impl Metrics {
             .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]),
         )
         .expect("valid metric");
+        let stored_by_type = IntCounterVec::new(
+            Opts::new(
+                "cadre_events_stored_total",
+                "Events stored in the log, by channel and event type",
+            ),
+            &["channel", "type"],
+        )
+        .expect("valid metric");
+        let apply_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "cadre_projection_apply_duration_seconds",
+                "Time to fold one stored batch into the projection",
+            )
+            .buckets(vec![0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0]),
+        )
+        .expect("valid metric");
         let analytics_seconds = Histogram::with_opts(
             HistogramOpts::new(
                 "cadre_analytics_duration_seconds",
@@ -84,6 +102,8 @@ impl Metrics {
             Box::new(events.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(consumer_lag.clone()),
             Box::new(batch_seconds.clone()),
+            Box::new(stored_by_type.clone()),
+            Box::new(apply_seconds.clone()),
             Box::new(analytics_seconds.clone()),
             Box::new(log_events.clone()),
             Box::new(dead_letters.clone()),
@@ -94,7 +114,9 @@ impl Metrics {
         Metrics {
             registry,
             events,
+            stored_by_type,
             batch_seconds,
+            apply_seconds,
             analytics_seconds,
             log_events,
             dead_letters,
@@ -125,7 +147,17 @@ impl Metrics {
             };
             self.events.with_label_values(&[channel, outcome]).inc();
         }
+        for (_, e) in &batch.stored {
+            self.stored_by_type
+                .with_label_values(&[channel, e.event_type().as_str()])
+                .inc();
+        }
         self.batch_seconds.observe(took.as_secs_f64());
+    }
+
+    /// Records the time to fold a batch into the projection.
+    pub fn record_apply(&self, took: Duration) {
+        self.apply_seconds.observe(took.as_secs_f64());
     }
 
     /// Records an analytics computation.
