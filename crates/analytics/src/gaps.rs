@@ -21,7 +21,7 @@ pub struct Analysis {
 }
 
 /// How many rows of the group have `e` true.
-fn count(e: Expr, name: &str) -> Expr {
+pub(crate) fn count(e: Expr, name: &str) -> Expr {
     e.cast(DataType::UInt32).sum().alias(name)
 }
 

@@ -7,6 +7,7 @@
 
 use polars::prelude::*;
 
+use crate::gaps::count;
 use crate::{Analysis, AnalyticsError};
 
 /// The unit id of the rows that cover the whole organisation.
@@ -35,10 +36,6 @@ pub const PEOPLE_PARTIAL_COLUMNS: [&str; 4] = [
     "role_fit_sum",
     "role_fit_people",
 ];
-
-fn flag_count(e: Expr, name: &str) -> Expr {
-    e.cast(DataType::UInt32).sum().alias(name)
-}
 
 impl Analysis {
     /// `lf` (which has `org_unit_id`) once per unit whose subtree holds the
@@ -73,15 +70,15 @@ impl Analysis {
             .group_by([col("unit_id"), col("competency_id"), col("category")])
             .agg([
                 len().cast(DataType::UInt32).alias("required_pairs"),
-                flag_count(col("assessed"), "assessed_pairs"),
-                flag_count(col("effective").is_not_null(), "levelled_pairs"),
-                flag_count(col("meets"), "meeting_pairs"),
-                flag_count(col("stale").is_not_null(), "ever_assessed_pairs"),
-                flag_count(col("stale"), "stale_pairs"),
-                flag_count(col("self_only"), "self_only_pairs"),
+                count(col("assessed"), "assessed_pairs"),
+                count(col("effective").is_not_null(), "levelled_pairs"),
+                count(col("meets"), "meeting_pairs"),
+                count(col("stale").is_not_null(), "ever_assessed_pairs"),
+                count(col("stale"), "stale_pairs"),
+                count(col("self_only"), "self_only_pairs"),
                 col("gap").sum().alias("gap_sum"),
                 col("weighted_gap").sum().alias("weighted_gap_sum"),
-                flag_count(gap_pos.clone(), "affected_pairs"),
+                count(gap_pos.clone(), "affected_pairs"),
                 col("gap").filter(gap_pos).sum().alias("affected_gap_sum"),
                 (col("required") * col("gap")).sum().alias("borich_sum"),
             ])
