@@ -7,7 +7,7 @@
 //! (effective levels, gaps, employees), partial aggregates that add up across
 //! instances holding different employees (sums and counts, never means), trend
 //! and succession tables, each export under a new id made visible atomically
-//! by its row in `cadre_exports` ([`derive`]). The [`Exporter`] follows the
+//! by its row in `cadre_exports` ([`derive()`]). The [`Exporter`] follows the
 //! local event log with a durable cursor, buffers while ClickHouse is away
 //! and reports its backlog as a metric. Views in the schema add the shards'
 //! latest exports up for Grafana and ad-hoc SQL.
