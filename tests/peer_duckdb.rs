@@ -13,7 +13,14 @@ use common::*;
 fn duckdb_computes_the_same_unit_rollups_from_the_same_events() {
     let out = Command::new("python3")
         .arg(root().join("bench/compare.py"))
-        .args(["--cadre", env!("CARGO_BIN_EXE_cadre"), "--sizes", "1500", "--seed", "7"])
+        .args([
+            "--cadre",
+            env!("CARGO_BIN_EXE_cadre"),
+            "--sizes",
+            "1500",
+            "--seed",
+            "7",
+        ])
         .output()
         .expect("python3 on the PATH");
     let text = String::from_utf8_lossy(&out.stdout);
