@@ -103,7 +103,7 @@ WITH kept AS (
                    WHEN 'peer' THEN $w_peer ELSE $w_self END AS w
     FROM kept
 )
-SELECT employee_id, competency_id, sum(w * level) / sum(w) AS level,
+SELECT employee_id, competency_id, round(sum(w * level) / sum(w), 9) AS level,
        max(occurred_at) AS last_kept, bool_and(assessor_type = 'self') AS self_only
 FROM w GROUP BY employee_id, competency_id;
 

@@ -121,7 +121,10 @@ pub(crate) fn effective_level(
             }
         }
     }
-    let base = (weights > 0.0).then(|| sum / weights);
+    // rounded to 9 decimal places: a weighted mean of whole levels must not
+    // fall a rounding error short of a whole level (0.4·3 + 0.1·3) / 0.5 and
+    // so fail to meet a requirement, or show a gap of 4e-16
+    let base = (weights > 0.0).then(|| (sum / weights * 1e9).round() / 1e9);
 
     // the highest target among trainings after the latest assessment
     let target = trainings.and_then(|h| {

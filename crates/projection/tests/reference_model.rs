@@ -96,7 +96,8 @@ fn reference(
             last = Some(last.map_or(f.at, |l: DateTime<Utc>| l.max(f.at)));
         }
     }
-    let base = (total > 0.0).then(|| sum / total);
+    // docs/metrics.md: the weighted mean is rounded to 9 decimal places
+    let base = (total > 0.0).then(|| (sum / total * 1e9).round() / 1e9);
     let target = mine
         .iter()
         .filter(|(_, f)| f.kind == 4 && last.is_none_or(|l| f.at > l))
