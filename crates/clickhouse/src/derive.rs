@@ -138,23 +138,22 @@ fn effective_levels(s: &Snapshot) -> Table {
     )
 }
 
-/// Pair partials summed over competencies, per unit, with the headcount: one month's trend rows.
-fn trend_rows(
-    a: &Analysis,
-    month_end: &str,
-    out: &mut Vec<Vec<Value>>,
-) -> Result<(), AnalyticsError> {
-    const SUMMED: [&str; 6] = [
-        "required_pairs",
-        "assessed_pairs",
-        "levelled_pairs",
-        "ever_assessed_pairs",
-        "stale_pairs",
-        "gap_sum",
-    ];
-    let pairs = Table::from_frame(&a.pair_partials()?);
-    let unit = pairs.column("unit_id").expect("unit_id");
-    let idx: Vec<usize> = SUMMED.iter().filter_map(|c| pairs.column(c)).collect();
+/// The pair sums of a month's trend row, after `month_end, unit_id, headcount`.
+const TREND_SUMS: [&str; 6] = [
+    "required_pairs",
+    "assessed_pairs",
+    "levelled_pairs",
+    "ever_assessed_pairs",
+    "stale_pairs",
+    "gap_sum",
+];
+
+/// One month's trend rows: the pair partials summed over competencies, per
+/// unit, with the unit's headcount from the people partials.
+fn trend_rows(pairs: &Table, people: &Table, month_end: &str, out: &mut Vec<Vec<Value>>) {
+    let col = |t: &Table, c: &str| t.column(c).unwrap_or_else(|| panic!("partials lack {c}"));
+    let unit = col(pairs, "unit_id");
+    let idx: Vec<usize> = TREND_SUMS.iter().map(|c| col(pairs, c)).collect();
     let mut sums: BTreeMap<String, [f64; 6]> = BTreeMap::new();
     for r in &pairs.rows {
         let acc = sums
@@ -164,11 +163,7 @@ fn trend_rows(
             acc[k] += r[*i].as_f64().unwrap_or(0.0);
         }
     }
-    let people = Table::from_frame(&a.people_partials()?);
-    let (pu, ph) = (
-        people.column("unit_id").expect("unit_id"),
-        people.column("headcount").expect("headcount"),
-    );
+    let (pu, ph) = (col(people, "unit_id"), col(people, "headcount"));
     for r in &people.rows {
         let id = r[pu].as_str().unwrap_or_default();
         let s = sums.get(id).copied().unwrap_or_default();
@@ -178,10 +173,31 @@ fn trend_rows(
         row.push(json!(s[5]));
         out.push(row);
     }
-    Ok(())
+}
+
+/// One month's succession row.
+fn succession_month(succ: &Succession, month_end: &str) -> Vec<Value> {
+    let positions = Table::from_frame(&succ.positions);
+    let bench: f64 = positions
+        .column("bench_strength")
+        .map(|i| positions.rows.iter().filter_map(|r| r[i].as_f64()).sum())
+        .unwrap_or(0.0);
+    let m = &succ.summary;
+    vec![
+        json!(month_end),
+        json!(m.critical_positions),
+        json!(m.with_ready_now),
+        json!(m.red),
+        json!(m.amber),
+        json!(m.vacant),
+        json!(bench),
+    ]
 }
 
 /// Computes every table of an export from the timeline (blocking; polars).
+///
+/// The moment itself is the last month of the trends: its snapshot, partials
+/// and succession are computed once and serve both.
 pub fn derive(
     t: &Timeline,
     policy: &LevelPolicy,
@@ -194,7 +210,49 @@ pub fn derive(
         ("cadre_units", units(&s)),
         ("cadre_competencies", competencies(&s)),
     ];
-    if plan.partials {
+    let partials = if plan.partials {
+        Some((
+            Table::from_frame(&a.pair_partials()?),
+            Table::from_frame(&a.people_partials()?),
+        ))
+    } else {
+        None
+    };
+    let succession = if plan.succession {
+        Some(Succession::compute(&s, cfg, None)?)
+    } else {
+        None
+    };
+    let mut trend = Vec::new();
+    let mut months = Vec::new();
+    for end in month_ends(plan.as_of, plan.trend_months) {
+        let when = datetime_text(end);
+        if end == plan.as_of {
+            if let Some((pairs, people)) = &partials {
+                trend_rows(pairs, people, &when, &mut trend);
+            }
+            if let Some(succ) = &succession {
+                months.push(succession_month(succ, &when));
+            }
+            continue;
+        }
+        let ms = t.snapshot(end, policy);
+        if plan.partials {
+            let ma = Analysis::with_config(&ms, cfg.clone())?;
+            let pairs = Table::from_frame(&ma.pair_partials()?);
+            let people = Table::from_frame(&ma.people_partials()?);
+            trend_rows(&pairs, &people, &when, &mut trend);
+        }
+        if plan.succession {
+            months.push(succession_month(
+                &Succession::compute(&ms, cfg, None)?,
+                &when,
+            ));
+        }
+    }
+    if let Some((pairs, people)) = partials {
+        let mut trend_columns = vec!["month_end", "unit_id", "headcount"];
+        trend_columns.extend(TREND_SUMS);
         tables.extend([
             ("cadre_employees", Table::from_frame(&a.employees(None)?)),
             ("cadre_effective_levels", effective_levels(&s)),
@@ -221,56 +279,12 @@ pub fn derive(
                     ],
                 ),
             ),
-            ("cadre_gap_partials", Table::from_frame(&a.pair_partials()?)),
-            (
-                "cadre_people_partials",
-                Table::from_frame(&a.people_partials()?),
-            ),
+            ("cadre_gap_partials", pairs),
+            ("cadre_people_partials", people),
+            ("cadre_trend_partials", table(&trend_columns, trend)),
         ]);
     }
-    let mut trend = Vec::new();
-    let mut months = Vec::new();
-    for end in month_ends(plan.as_of, plan.trend_months) {
-        let ms = t.snapshot(end, policy);
-        let when = datetime_text(end);
-        if plan.partials {
-            trend_rows(&Analysis::with_config(&ms, cfg.clone())?, &when, &mut trend)?;
-        }
-        if plan.succession {
-            let succ = Succession::compute(&ms, cfg, None)?;
-            let positions = Table::from_frame(&succ.positions);
-            let bench: f64 = positions
-                .column("bench_strength")
-                .map(|i| positions.rows.iter().filter_map(|r| r[i].as_f64()).sum())
-                .unwrap_or(0.0);
-            let m = &succ.summary;
-            months.push(vec![
-                json!(when),
-                json!(m.critical_positions),
-                json!(m.with_ready_now),
-                json!(m.red),
-                json!(m.amber),
-                json!(m.vacant),
-                json!(bench),
-            ]);
-        }
-    }
-    let trend_columns = [
-        "month_end",
-        "unit_id",
-        "headcount",
-        "required_pairs",
-        "assessed_pairs",
-        "levelled_pairs",
-        "ever_assessed_pairs",
-        "stale_pairs",
-        "gap_sum",
-    ];
-    if plan.partials {
-        tables.push(("cadre_trend_partials", table(&trend_columns, trend)));
-    }
-    if plan.succession {
-        let succ = Succession::compute(&s, cfg, None)?;
+    if let Some(succ) = succession {
         tables.push((
             "cadre_succession_positions",
             Table::from_frame(&succ.positions),
