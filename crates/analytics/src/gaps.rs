@@ -25,13 +25,10 @@ pub(crate) fn count(e: Expr, name: &str) -> Expr {
     e.cast(DataType::UInt32).sum().alias(name)
 }
 
-/// Aggregations over a group of (employee, required competency) pairs.
-fn pair_metrics() -> Vec<Expr> {
+/// The pair counts of a group, from `required_pairs` to `self_only_pairs`:
+/// shared by the roll-ups and the partial aggregates.
+pub(crate) fn pair_counts() -> Vec<Expr> {
     vec![
-        col("employee_id")
-            .n_unique()
-            .cast(DataType::UInt32)
-            .alias("people_with_requirements"),
         len().cast(DataType::UInt32).alias("required_pairs"),
         count(col("assessed"), "assessed_pairs"),
         count(col("effective").is_not_null(), "levelled_pairs"),
@@ -39,9 +36,19 @@ fn pair_metrics() -> Vec<Expr> {
         count(col("stale").is_not_null(), "ever_assessed_pairs"),
         count(col("stale"), "stale_pairs"),
         count(col("self_only"), "self_only_pairs"),
-        col("gap").mean().alias("mean_gap"),
-        col("weighted_gap").sum().alias("total_weighted_gap"),
     ]
+}
+
+/// Aggregations over a group of (employee, required competency) pairs.
+fn pair_metrics() -> Vec<Expr> {
+    let mut m = vec![col("employee_id")
+        .n_unique()
+        .cast(DataType::UInt32)
+        .alias("people_with_requirements")];
+    m.extend(pair_counts());
+    m.push(col("gap").mean().alias("mean_gap"));
+    m.push(col("weighted_gap").sum().alias("total_weighted_gap"));
+    m
 }
 
 /// `num / den` as a float, null when `den` is zero or missing.

@@ -7,7 +7,7 @@
 
 use polars::prelude::*;
 
-use crate::gaps::count;
+use crate::gaps::{count, pair_counts};
 use crate::{Analysis, AnalyticsError};
 
 /// The unit id of the rows that cover the whole organisation.
@@ -68,20 +68,18 @@ impl Analysis {
         select.extend(PAIR_PARTIAL_COLUMNS.iter().map(|c| col(*c)));
         Ok(pairs
             .group_by([col("unit_id"), col("competency_id"), col("category")])
-            .agg([
-                len().cast(DataType::UInt32).alias("required_pairs"),
-                count(col("assessed"), "assessed_pairs"),
-                count(col("effective").is_not_null(), "levelled_pairs"),
-                count(col("meets"), "meeting_pairs"),
-                count(col("stale").is_not_null(), "ever_assessed_pairs"),
-                count(col("stale"), "stale_pairs"),
-                count(col("self_only"), "self_only_pairs"),
-                col("gap").sum().alias("gap_sum"),
-                col("weighted_gap").sum().alias("weighted_gap_sum"),
-                count(gap_pos.clone(), "affected_pairs"),
-                col("gap").filter(gap_pos).sum().alias("affected_gap_sum"),
-                (col("required") * col("gap")).sum().alias("borich_sum"),
-            ])
+            .agg(
+                pair_counts()
+                    .into_iter()
+                    .chain([
+                        col("gap").sum().alias("gap_sum"),
+                        col("weighted_gap").sum().alias("weighted_gap_sum"),
+                        count(gap_pos.clone(), "affected_pairs"),
+                        col("gap").filter(gap_pos).sum().alias("affected_gap_sum"),
+                        (col("required") * col("gap")).sum().alias("borich_sum"),
+                    ])
+                    .collect::<Vec<_>>(),
+            )
             .select(select)
             .sort(["unit_id", "competency_id"], SortMultipleOptions::default())
             .collect()?)
