@@ -308,10 +308,8 @@ impl Exporter {
         let mut sent = 0;
         while !self.pending.is_empty() {
             let n = self.pending.len().min(self.cfg.batch_rows);
-            let chunk: Vec<(u64, Event)> = self.pending.iter().take(n).cloned().collect();
-            self.warehouse
-                .insert_events(&self.cfg.shard, &chunk)
-                .await?;
+            let chunk = &self.pending.make_contiguous()[..n];
+            self.warehouse.insert_events(&self.cfg.shard, chunk).await?;
             self.pending.drain(..n);
             self.cursor.next_seq += n as u64;
             self.cursor.save(&self.cursor_path)?;
