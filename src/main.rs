@@ -12,6 +12,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        // colours only for a person at a terminal, not in log files
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match cadre_cli::run(cli) {
         Ok(code) => code,

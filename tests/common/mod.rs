@@ -483,3 +483,34 @@ pub fn ch(addr: &str, db: &str, sql: &str) -> Vec<serde_json::Map<String, serde_
         .map(|l| serde_json::from_str(l).expect("JSONEachRow"))
         .collect()
 }
+
+/// Where two JSON values first differ, or `None` when they are equal.
+pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return Some(format!(
+                    "{at}: keys {:?} vs {:?}",
+                    x.keys().collect::<Vec<_>>(),
+                    y.keys().collect::<Vec<_>>()
+                ));
+            }
+            x.iter().find_map(|(k, v)| match y.get(k) {
+                Some(w) => first_difference(v, w, &format!("{at}/{k}")),
+                None => Some(format!("{at}/{k}: missing")),
+            })
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(format!("{at}: {} vs {} items", x.len(), y.len()));
+            }
+            x.iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (v, w))| first_difference(v, w, &format!("{at}/{i}")))
+        }
+        _ if a == b => None,
+        _ => Some(format!("{at}: {a} vs {b}")),
+    }
+}

@@ -261,8 +261,11 @@ fn run_server(
         policy: settings.levels,
         analytics: settings.analytics,
         limits: settings.server,
+        checkpoint_path: Some(StoreLayout::new(data).checkpoint_path()),
+        checkpoint: settings.checkpoint,
     };
     let service = Arc::new(Service::new(ingestor, &config).context("cannot fold the event log")?);
+    let last = service.clone();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let consumer = kafka
         .map(|cfg| kafka_into_service(cfg, service.clone(), stop.clone()))
@@ -292,6 +295,8 @@ fn run_server(
     if let Some(c) = consumer {
         let _ = c.join();
     }
+    // the next start folds only what comes after
+    last.checkpoint();
     let _ = stop_export.send(true);
     if let Some(e) = exporter {
         // what is not yet in ClickHouse stays in the log and goes at the next start
@@ -565,10 +570,7 @@ const DEMO_SCOPE: &str = "u01";
 fn report(data: &Path, a: ReportArgs, settings: Settings) -> Result<ExitCode> {
     let store = reader(data)?;
     let as_of = cadre_analytics::parse_as_of(a.as_of.as_deref()).map_err(anyhow::Error::msg)?;
-    let mut t = Timeline::new();
-    store
-        .replay(|seq, e| t.apply(seq, &e))
-        .context("cannot read the event log")?;
+    let t = fold(data, &store)?;
     let r = cadre_report::SuccessionReport::build(
         &t,
         &settings.levels,
@@ -636,6 +638,18 @@ fn reader(data: &Path) -> Result<StoreReader> {
         .with_context(|| format!("cannot read {}", data.display()))
 }
 
+/// The projection of a data directory: its checkpoint when sound, then the log after it.
+pub(crate) fn fold(data: &Path, store: &StoreReader) -> Result<Timeline> {
+    let path = StoreLayout::new(data).checkpoint_path();
+    let restored =
+        cadre_checkpoint::restore(Some(&path), |after, apply| store.replay_after(after, apply))
+            .context("cannot read the event log")?;
+    if let Some(why) = restored.ignored {
+        eprintln!("warning: ignored the projection checkpoint ({why}); folded the whole log");
+    }
+    Ok(restored.timeline)
+}
+
 fn status(data: &Path) -> Result<ExitCode> {
     let store = reader(data)?;
     let mut latest = None;
@@ -687,8 +701,7 @@ fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {
     let kind = QueryKind::parse(&a.kind).expect("clap checks the kind");
     let as_of = cadre_analytics::parse_as_of(a.as_of.as_deref()).map_err(anyhow::Error::msg)?;
     let store = reader(data)?;
-    let mut timeline = Timeline::new();
-    store.replay(|seq, e| timeline.apply(seq, &e))?;
+    let timeline = fold(data, &store)?;
     let request = QueryRequest {
         kind,
         scope: Scope {

@@ -10,7 +10,6 @@ use cadre_clickhouse::{
     derive, ClickHouseConfig, Cursor, Deriver, ExportMetrics, Exporter, Warehouse,
 };
 use cadre_ingest::{StoreLayout, StoreReader};
-use cadre_projection::Timeline;
 use cadre_server::Service;
 
 use crate::settings::Settings;
@@ -84,8 +83,7 @@ fn export_once(
 ) -> Result<ExitCode> {
     let reader = StoreReader::open(&StoreLayout::new(data))
         .with_context(|| format!("cannot open the data directory {}", data.display()))?;
-    let mut t = Timeline::new();
-    reader.replay(|seq, e| t.apply(seq, &e))?;
+    let t = crate::commands::fold(data, &reader)?;
     let events = t.applied();
     let t = Arc::new(t);
     let (policy, analytics) = (settings.levels, settings.analytics);

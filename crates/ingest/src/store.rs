@@ -33,6 +33,11 @@ impl StoreLayout {
     pub fn dead_letter_dir(&self) -> PathBuf {
         self.root.join("dead-letter")
     }
+
+    /// The projection checkpoint (a cache of the folded log).
+    pub fn checkpoint_path(&self) -> PathBuf {
+        self.root.join("projection").join("timeline.ckpt")
+    }
 }
 
 /// Failures of the store itself (not of an event).
@@ -240,7 +245,19 @@ impl Ingestor {
 
     /// Calls `f` with every stored event in log order.
     pub fn replay(&self, f: impl FnMut(u64, Event)) -> Result<(), IngestError> {
-        decode_all(|g| self.log.scan(g), f)
+        self.replay_after(None, f).map(|_| ())
+    }
+
+    /// Calls `f` with every stored event after the one at `after` (its
+    /// sequence number and id), or with every event when `after` is `None`.
+    /// Returns `false`, having called `f` for nothing, when the log holds no
+    /// such event there: it is not the log a checkpoint was taken from.
+    pub fn replay_after(
+        &self,
+        after: Option<(u64, Uuid)>,
+        f: impl FnMut(u64, Event),
+    ) -> Result<bool, IngestError> {
+        decode_after(|start, g| self.log.scan_from(start, g), after, f)
     }
 
     /// Every dead letter, oldest first.
@@ -254,14 +271,27 @@ impl Ingestor {
     }
 }
 
-/// Decodes every record a scan yields, stopping at the first that does not decode.
-fn decode_all<S, R>(scan: S, mut f: impl FnMut(u64, Event)) -> Result<(), IngestError>
+/// Decodes every record after `after` that a scan yields, stopping at the
+/// first that does not decode; `false` when the record at `after` is not there.
+fn decode_after<S, R>(
+    scan: S,
+    after: Option<(u64, Uuid)>,
+    mut f: impl FnMut(u64, Event),
+) -> Result<bool, IngestError>
 where
-    S: FnOnce(&mut dyn FnMut(Record)) -> Result<R, LogError>,
+    S: FnOnce(u64, &mut dyn FnMut(Record)) -> Result<R, LogError>,
 {
     let mut bad = None;
-    scan(&mut |r: Record| {
-        if bad.is_some() {
+    // before the first record: is it the one `after` names?
+    let mut resumed = after.is_none();
+    let mut mismatch = false;
+    scan(after.map_or(0, |(seq, _)| seq), &mut |r: Record| {
+        if bad.is_some() || mismatch {
+            return;
+        }
+        if !resumed {
+            resumed = true;
+            mismatch = Some((r.seq, r.id)) != after;
             return;
         }
         match std::str::from_utf8(&r.payload)
@@ -272,7 +302,7 @@ where
             Err(reason) => bad = Some(IngestError::Stored { seq: r.seq, reason }),
         }
     })?;
-    bad.map_or(Ok(()), Err)
+    bad.map_or(Ok(resumed && !mismatch), Err)
 }
 
 fn letters<S, R>(scan: S) -> Result<Vec<DeadLetter>, IngestError>
@@ -306,7 +336,16 @@ impl StoreReader {
 
     /// Calls `f` with every stored event in log order.
     pub fn replay(&self, f: impl FnMut(u64, Event)) -> Result<(), IngestError> {
-        decode_all(|g| self.log.scan(g), f)
+        self.replay_after(None, f).map(|_| ())
+    }
+
+    /// As [`Ingestor::replay_after`].
+    pub fn replay_after(
+        &self,
+        after: Option<(u64, Uuid)>,
+        f: impl FnMut(u64, Event),
+    ) -> Result<bool, IngestError> {
+        decode_after(|start, g| self.log.scan_from(start, g), after, f)
     }
 
     /// Every dead letter, oldest first.

@@ -1,16 +1,17 @@
 //! Time-indexed history of every fact the events state.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use cadre_model::{
     AssessmentRecorded, EmployeeLeft, Event, EventData, Framework, OrgUnitDefined, PositionDefined,
     Potential, Readiness, RoleProfileDefined, TrainingCompleted,
 };
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// A value and the moment it became true; `seq` breaks ties by arrival order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Dated<T> {
     pub at: DateTime<Utc>,
     pub seq: u64,
@@ -31,7 +32,7 @@ pub struct AssessmentEvidence {
 }
 
 /// Values of one fact over time, sorted by `(at, seq)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct History<T>(Vec<Dated<T>>);
 
 impl<T> Default for History<T> {
@@ -65,7 +66,7 @@ impl<T> History<T> {
 }
 
 /// What is known about one employee, over time.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct EmployeeHistory {
     pub hired: History<String>,
     pub assigned: History<String>,
@@ -79,16 +80,20 @@ pub(crate) struct EmployeeHistory {
 }
 
 /// A change to a succession plan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum PlanChange {
     Nominated(Readiness),
     Withdrawn,
 }
 
 /// Every fact the events have stated, each with its history.
-#[derive(Debug, Default, Clone)]
+///
+/// A timeline serializes (with serde) so that it can be checkpointed: it
+/// remembers the sequence number and id of the last event it applied
+/// ([`Timeline::tail`]), which says where folding the log must resume.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Timeline {
-    pub(crate) frameworks: HashMap<String, History<Arc<Framework>>>,
+    pub(crate) frameworks: HashMap<String, History<Framework>>,
     pub(crate) units: HashMap<String, History<OrgUnitDefined>>,
     pub(crate) roles: HashMap<String, History<RoleProfileDefined>>,
     pub(crate) positions: HashMap<String, History<PositionDefined>>,
@@ -99,6 +104,7 @@ pub struct Timeline {
     pub(crate) courses: HashMap<String, String>,
     applied: u64,
     latest: Option<DateTime<Utc>>,
+    tail: Option<(u64, Uuid)>,
 }
 
 impl Timeline {
@@ -110,6 +116,12 @@ impl Timeline {
     /// Number of events applied.
     pub fn applied(&self) -> u64 {
         self.applied
+    }
+
+    /// The sequence number and id of the last event applied; folding the log
+    /// resumes after it.
+    pub fn tail(&self) -> Option<(u64, Uuid)> {
+        self.tail
     }
 
     /// The latest `occurred_at` seen.
@@ -141,6 +153,7 @@ impl Timeline {
     /// Applies one event; `seq` is its position in the log (arrival order).
     pub fn apply(&mut self, seq: u64, event: &Event) {
         self.applied += 1;
+        self.tail = Some((seq, event.event_id));
         let at = event.occurred_at;
         self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
         let subject = event.subject.clone();
@@ -149,7 +162,7 @@ impl Timeline {
                 self.frameworks
                     .entry(subject)
                     .or_default()
-                    .insert(at, seq, Arc::new(f.clone()))
+                    .insert(at, seq, f.clone())
             }
             EventData::OrgUnitDefined(u) => {
                 self.units

@@ -10,6 +10,7 @@
 
 mod api;
 mod auth;
+mod checkpoints;
 mod error;
 mod limits;
 mod metrics;
@@ -41,12 +42,17 @@ pub struct ServerConfig {
     pub analytics: cadre_analytics::AnalyticsConfig,
     /// Request limits on ingest.
     pub limits: Limits,
+    /// The projection checkpoint file (none: no checkpoints).
+    pub checkpoint_path: Option<std::path::PathBuf>,
+    /// How often to checkpoint.
+    pub checkpoint: cadre_checkpoint::CheckpointConfig,
 }
 
 /// The running pipeline: store, projection, metrics.
 pub struct Service {
     ingestor: Mutex<Ingestor>,
-    timeline: RwLock<Timeline>,
+    timeline: Arc<RwLock<Timeline>>,
+    checkpointer: Option<Arc<checkpoints::Checkpointer>>,
     policy: LevelPolicy,
     analytics: cadre_analytics::AnalyticsConfig,
     access: cadre_access::Access,
@@ -61,16 +67,35 @@ pub struct Service {
 pub type Observer = Box<dyn Fn(&[(u64, cadre_model::Event)]) + Send + Sync>;
 
 impl Service {
-    /// Builds the service over an open ingestor, folding the whole log into a timeline.
+    /// Builds the service over an open ingestor: restores the projection from
+    /// its checkpoint, when there is a sound one, and folds the rest of the log.
     pub fn new(ingestor: Ingestor, config: &ServerConfig) -> Result<Service, ServiceError> {
-        let mut timeline = Timeline::new();
-        ingestor.replay(|seq, e| timeline.apply(seq, &e))?;
+        let restored = restore(&ingestor, config.checkpoint_path.as_deref())?;
+        tracing::info!(
+            from_checkpoint = restored.from_checkpoint,
+            replayed = restored.replayed,
+            "projection restored"
+        );
         let metrics = Metrics::new();
         metrics.set_store(ingestor.log().len(), ingestor.dead_letters());
-        metrics.set_applied(timeline.applied());
+        metrics.set_applied(restored.timeline.applied());
+        let timeline = Arc::new(RwLock::new(restored.timeline));
+        let checkpointer = config.checkpoint_path.clone().map(|path| {
+            let c = Arc::new(checkpoints::Checkpointer::new(
+                path,
+                config.checkpoint.every_events,
+                restored.from_checkpoint,
+                timeline.clone(),
+                metrics.clone(),
+            ));
+            // a long tail folded at start is worth keeping
+            c.maybe_start(restored.from_checkpoint + restored.replayed);
+            c
+        });
         Ok(Service {
             ingestor: Mutex::new(ingestor),
-            timeline: RwLock::new(timeline),
+            timeline,
+            checkpointer,
             policy: config.policy.clone(),
             analytics: config.analytics.clone(),
             access: config.access.clone(),
@@ -96,11 +121,11 @@ impl Service {
             Err(e) => {
                 // part of the batch may have become durable before the failure:
                 // fold the log afresh so the projection never drifts from it
-                let mut t = Timeline::new();
-                match ingestor.replay(|seq, ev| t.apply(seq, &ev)) {
-                    Ok(()) => {
-                        self.metrics.set_applied(t.applied());
-                        *self.timeline.write().unwrap_or_else(|p| p.into_inner()) = t;
+                let path = self.checkpointer.as_ref().map(|c| c.path());
+                match restore(&ingestor, path) {
+                    Ok(r) => {
+                        self.metrics.set_applied(r.timeline.applied());
+                        *self.timeline.write().unwrap_or_else(|p| p.into_inner()) = r.timeline;
                     }
                     Err(r) => {
                         tracing::error!(error = %r, "cannot refold the log after a failed append")
@@ -109,7 +134,8 @@ impl Service {
                 return Err(e);
             }
         };
-        {
+        cadre_failpoint::crash_point("projection.before_apply");
+        let applied = {
             let applying = std::time::Instant::now();
             let mut t = self.timeline.write().unwrap_or_else(|p| p.into_inner());
             for (seq, e) in &batch.stored {
@@ -117,6 +143,10 @@ impl Service {
             }
             self.metrics.set_applied(t.applied());
             self.metrics.record_apply(applying.elapsed());
+            t.applied()
+        };
+        if let Some(c) = &self.checkpointer {
+            c.maybe_start(applied);
         }
         if let Some(o) = self.observer.get() {
             o(&batch.stored);
@@ -126,6 +156,14 @@ impl Service {
         self.metrics
             .set_store(ingestor.log().len(), ingestor.dead_letters());
         Ok(batch)
+    }
+
+    /// Writes a checkpoint of the projection now, if checkpoints are on and
+    /// anything changed since the last one (blocking; at shutdown).
+    pub fn checkpoint(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.write_now();
+        }
     }
 
     /// Runs a named query over the projection (blocking).
@@ -254,6 +292,14 @@ pub enum ServiceError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+/// Folds the ingestor's log, from the checkpoint at `path` when it is sound.
+fn restore(
+    ingestor: &Ingestor,
+    path: Option<&std::path::Path>,
+) -> Result<cadre_checkpoint::Restored, IngestError> {
+    cadre_checkpoint::restore(path, |after, apply| ingestor.replay_after(after, apply))
 }
 
 /// Serves on a bound listener until `shutdown` resolves, then lets requests

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use cadre_ingest::{Batch, Outcome};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// The metrics cadre exports.
@@ -21,6 +21,8 @@ pub struct Metrics {
     dead_letters: IntGauge,
     applied: IntGauge,
     consumer_lag: IntGaugeVec,
+    checkpoint_events: IntGauge,
+    checkpoint_failures: IntCounter,
 }
 
 impl Default for Metrics {
@@ -98,8 +100,20 @@ impl Metrics {
             &["partition"],
         )
         .expect("valid metric");
+        let checkpoint_events = IntGauge::new(
+            "cadre_checkpoint_events",
+            "Events covered by the last projection checkpoint written",
+        )
+        .expect("valid metric");
+        let checkpoint_failures = IntCounter::new(
+            "cadre_checkpoint_failures_total",
+            "Projection checkpoints that could not be written",
+        )
+        .expect("valid metric");
         for c in [
             Box::new(events.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(checkpoint_events.clone()),
+            Box::new(checkpoint_failures.clone()),
             Box::new(consumer_lag.clone()),
             Box::new(batch_seconds.clone()),
             Box::new(stored_by_type.clone()),
@@ -122,7 +136,19 @@ impl Metrics {
             dead_letters,
             applied,
             consumer_lag,
+            checkpoint_events,
+            checkpoint_failures,
         }
+    }
+
+    /// Sets the events covered by the last checkpoint.
+    pub fn set_checkpoint(&self, events: u64) {
+        self.checkpoint_events.set(events as i64);
+    }
+
+    /// Counts a checkpoint that could not be written.
+    pub fn checkpoint_failed(&self) {
+        self.checkpoint_failures.inc();
     }
 
     /// Sets the Kafka consumer lag of each assigned partition (others are dropped).
