@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Demo(a) => demo(&data, a, settings()?),
         Command::Generate(a) => generate(a),
-        Command::Ingest(a) => ingest(&data, a),
+        Command::Ingest(a) => ingest(&data, a, settings()?),
         Command::Serve(a) => serve(&data, a, settings()?),
         Command::Query(a) => query(&data, a, settings()?),
         Command::Report(a) => report(&data, a, settings()?),
@@ -94,9 +94,10 @@ fn generate(a: GenerateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn open(data: &Path) -> Result<Ingestor> {
-    let (ingestor, recoveries) = Ingestor::open(&StoreLayout::new(data))
+fn open(data: &Path, settings: &Settings) -> Result<Ingestor> {
+    let (mut ingestor, recoveries) = Ingestor::open(&StoreLayout::new(data))
         .with_context(|| format!("cannot open the data directory {}", data.display()))?;
+    ingestor.set_config(settings.ingest.clone());
     for r in recoveries {
         eprintln!(
             "recovered {}: dropped a damaged tail of {} bytes at byte {} ({}); events acknowledged before it are intact",
@@ -155,8 +156,8 @@ fn import(
     Ok(total)
 }
 
-fn ingest(data: &Path, a: IngestArgs) -> Result<ExitCode> {
-    let mut ingestor = open(data)?;
+fn ingest(data: &Path, a: IngestArgs, settings: Settings) -> Result<ExitCode> {
+    let mut ingestor = open(data, &settings)?;
     let total = import(&mut ingestor, &a.files, a.batch_size, a.quiet)?;
     if a.files.len() > 1 {
         eprintln!(
@@ -341,7 +342,7 @@ fn kafka_into_service(
 }
 
 fn serve(data: &Path, a: ServeArgs, settings: Settings) -> Result<ExitCode> {
-    let ingestor = open(data)?;
+    let ingestor = open(data, &settings)?;
     let (access, _, admin) = tokens(data, &settings, a.token, &[])?;
     let kafka = if a.kafka {
         let mut cfg = kafka_config(&settings, &a.kafka_args);
@@ -394,7 +395,7 @@ fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
     );
     let n = write_synth(&config, &mut output(Some(&file))?)?;
     eprintln!("generated {n} events; ingesting them like any other file");
-    let mut ingestor = open(data)?;
+    let mut ingestor = open(data, &settings)?;
     import(&mut ingestor, std::slice::from_ref(&file), 5000, false)?;
     eprintln!(
         "the log holds {} events ({} dead letters)",
@@ -506,7 +507,7 @@ fn consume(data: &Path, a: ConsumeArgs, settings: Settings) -> Result<ExitCode> 
     }
     cadre_kafka::ensure_topics(&cfg)
         .with_context(|| format!("cannot reach Kafka at {}", cfg.brokers))?;
-    let mut ingestor = open(data)?;
+    let mut ingestor = open(data, &settings)?;
     let mut source = cadre_kafka::Source::new(&cfg)
         .with_context(|| format!("cannot join group {} at {}", cfg.group, cfg.brokers))?;
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -23,6 +23,8 @@ pub struct Settings {
     pub kafka: cadre_kafka::KafkaConfig,
     /// Where ClickHouse is, for `clickhouse` and `serve --clickhouse`.
     pub clickhouse: cadre_clickhouse::ClickHouseConfig,
+    /// How ingest judges events beyond their schema.
+    pub ingest: cadre_ingest::IngestConfig,
     /// How often `serve` checkpoints its projection.
     pub checkpoint: cadre_checkpoint::CheckpointConfig,
 }

@@ -65,6 +65,12 @@ pub fn parse_body(body: &[u8]) -> Vec<Item> {
             parsed: Ok(v),
         }];
     }
+    parse_lines(body)
+}
+
+/// Splits an NDJSON body (`Content-Type: application/x-ndjson`) into one
+/// item per non-blank line, whatever the first line looks like.
+pub fn parse_lines(body: &[u8]) -> Vec<Item> {
     body.split(|b| *b == b'\n')
         .enumerate()
         .filter(|(_, l)| l.iter().any(|b| !b.is_ascii_whitespace()))

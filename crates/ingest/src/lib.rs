@@ -16,7 +16,9 @@ mod import;
 mod store;
 mod validate;
 
-pub use body::{parse_body, parse_line, Item};
+pub use body::{parse_body, parse_line, parse_lines, Item};
 pub use import::{import_file, ImportError, ImportSummary};
-pub use store::{Batch, DeadLetter, IngestError, Ingestor, Outcome, StoreLayout, StoreReader};
+pub use store::{
+    Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Outcome, StoreLayout, StoreReader,
+};
 pub use validate::{Rejection, Validator, SCHEMAS};

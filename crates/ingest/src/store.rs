@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use cadre_log::{Appended, Log, LogError, LogOptions, LogReader, Record, Recovery};
-use cadre_model::Event;
+use cadre_model::{Event, EventType};
+use cadre_projection::References;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::body::Item;
-use crate::validate::Validator;
+use crate::validate::{Rejection, Validator};
 
 /// Where a data directory keeps what.
 #[derive(Debug, Clone)]
@@ -129,12 +130,37 @@ impl Batch {
     }
 }
 
+/// How ingest judges events beyond their schema (`[ingest]` in the settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Refuse events that refer to an employee, position, role, org unit,
+    /// framework or competency not stored yet, or to a level beyond a
+    /// framework's scale. Turn off only for a feed that cannot keep hires and
+    /// reference events ahead of what refers to them.
+    pub check_references: bool,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            check_references: true,
+        }
+    }
+}
+
+/// What a re-sent event id with a different payload is told.
+const CONFLICT: &str = "an event with this event_id is already stored with different content; stored events never change: send the correction as a new event with a new event_id";
+
 /// Validates and stores events.
 #[derive(Debug)]
 pub struct Ingestor {
     validator: Validator,
     log: Log,
     dead: Log,
+    config: IngestConfig,
+    /// What stored events declare, for reference checks.
+    references: References,
 }
 
 impl Ingestor {
@@ -142,14 +168,22 @@ impl Ingestor {
     pub fn open(layout: &StoreLayout) -> Result<(Ingestor, Vec<Recovery>), IngestError> {
         let (log, r1) = Log::open(&layout.log_dir(), LogOptions::default())?;
         let (dead, r2) = Log::open(&layout.dead_letter_dir(), LogOptions::default())?;
+        let references = references_of(&log)?;
         Ok((
             Ingestor {
                 validator: Validator::new(),
                 log,
                 dead,
+                config: IngestConfig::default(),
+                references,
             },
             r1.into_iter().chain(r2).collect(),
         ))
+    }
+
+    /// Sets how events are judged beyond their schema.
+    pub fn set_config(&mut self, config: IngestConfig) {
+        self.config = config;
     }
 
     /// The event log.
@@ -162,66 +196,86 @@ impl Ingestor {
         self.dead.len()
     }
 
+    /// Validates one item: its schema, its dates and (unless it is a re-send) its references.
+    fn check(&self, item: &Item) -> Result<Event, Rejection> {
+        let event = item
+            .parsed
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|v| self.validator.validate(v))?;
+        if self.config.check_references && !self.log.contains(&event.event_id) {
+            self.references
+                .check(&event)
+                .map_err(|d| Rejection::new(d.path, d.reason))?;
+        }
+        Ok(event)
+    }
+
     /// Validates a batch, stores what is valid and dead-letters the rest.
     ///
-    /// Returns only after everything is durable. On error no outcome may be
-    /// taken as acknowledged; a retry is safe (stored events come back as duplicates).
+    /// Items are judged in order, so an event may refer to a hire or a
+    /// position defined earlier in the same batch. Returns only after
+    /// everything is durable. On error no outcome may be taken as
+    /// acknowledged; a retry is safe (stored events come back as duplicates).
     pub fn ingest(&mut self, channel: &str, items: Vec<Item>) -> Result<Batch, IngestError> {
         let now = Utc::now();
         let mut outcomes = Vec::with_capacity(items.len());
-        let mut valid: Vec<(usize, usize, Event, Vec<u8>)> = Vec::new();
+        let mut valid: Vec<(usize, Item, Event, Vec<u8>)> = Vec::new();
         let mut dead: Vec<(Uuid, Vec<u8>)> = Vec::new();
-        for item in items {
-            let checked = item
+        let reject = |item: Item, rej: Rejection, dead: &mut Vec<(Uuid, Vec<u8>)>| {
+            let event_id = item
                 .parsed
                 .as_ref()
-                .map_err(Clone::clone)
-                .and_then(|v| self.validator.validate(v));
-            match checked {
+                .ok()
+                .and_then(|v| v.get("event_id"))
+                .and_then(|v| v.as_str())
+                .map(|s| s.chars().take(64).collect());
+            let letter = DeadLetter {
+                received_at: now,
+                channel: channel.to_string(),
+                position: item.position,
+                path: rej.path.clone(),
+                reason: rej.reason.clone(),
+                raw: item.raw,
+            };
+            dead.push((
+                Uuid::new_v4(),
+                serde_json::to_vec(&letter).expect("serializes"),
+            ));
+            Outcome::Rejected {
+                position: item.position,
+                event_id,
+                path: rej.path,
+                reason: rej.reason,
+            }
+        };
+        for item in items {
+            match self.check(&item) {
                 Ok(event) => {
+                    // later items of the batch may refer to what this one declares
+                    self.references.note(&event);
                     let bytes = event.to_json().into_bytes();
                     outcomes.push(None);
-                    valid.push((outcomes.len() - 1, item.position, event, bytes));
+                    valid.push((outcomes.len() - 1, item, event, bytes));
                 }
-                Err(rej) => {
-                    let event_id = item
-                        .parsed
-                        .as_ref()
-                        .ok()
-                        .and_then(|v| v.get("event_id"))
-                        .and_then(|v| v.as_str())
-                        .map(|s| s.chars().take(64).collect());
-                    let letter = DeadLetter {
-                        received_at: now,
-                        channel: channel.to_string(),
-                        position: item.position,
-                        path: rej.path.clone(),
-                        reason: rej.reason.clone(),
-                        raw: item.raw,
-                    };
-                    dead.push((
-                        Uuid::new_v4(),
-                        serde_json::to_vec(&letter).expect("serializes"),
-                    ));
-                    outcomes.push(Some(Outcome::Rejected {
-                        position: item.position,
-                        event_id,
-                        path: rej.path,
-                        reason: rej.reason,
-                    }));
-                }
+                Err(rej) => outcomes.push(Some(reject(item, rej, &mut dead))),
             }
-        }
-        if !dead.is_empty() {
-            self.dead
-                .append_batch(dead.iter().map(|(id, b)| (*id, b.as_slice())))?;
         }
         let appended = self
             .log
-            .append_batch(valid.iter().map(|(_, _, e, b)| (e.event_id, b.as_slice())))?;
+            .append_batch(valid.iter().map(|(_, _, e, b)| (e.event_id, b.as_slice())));
+        let appended = match appended {
+            Ok(a) => a,
+            Err(e) => {
+                // forget what the unstored part of the batch declared
+                self.references = references_of(&self.log)?;
+                return Err(e.into());
+            }
+        };
         let mut stored = Vec::new();
-        for ((slot, position, event, _), result) in valid.into_iter().zip(appended) {
-            let event_id = event.event_id;
+        let mut forget = false;
+        for ((slot, item, event, _), result) in valid.into_iter().zip(appended) {
+            let (position, event_id) = (item.position, event.event_id);
             outcomes[slot] = Some(match result {
                 Appended::Stored(seq) => {
                     stored.push((seq, event));
@@ -232,7 +286,18 @@ impl Ingestor {
                     }
                 }
                 Appended::Duplicate => Outcome::Duplicate { position, event_id },
+                Appended::Conflict => {
+                    forget |= References::declares(event.event_type());
+                    reject(item, Rejection::new("/event_id", CONFLICT), &mut dead)
+                }
             });
+        }
+        if forget {
+            self.references = references_of(&self.log)?;
+        }
+        if !dead.is_empty() {
+            self.dead
+                .append_batch(dead.iter().map(|(id, b)| (*id, b.as_slice())))?;
         }
         Ok(Batch {
             outcomes: outcomes
@@ -294,15 +359,47 @@ where
             mismatch = Some((r.seq, r.id)) != after;
             return;
         }
-        match std::str::from_utf8(&r.payload)
-            .map_err(|e| e.to_string())
-            .and_then(|t| Event::from_json(t).map_err(|e| e.to_string()))
-        {
+        match decode(&r) {
             Ok(e) => f(r.seq, e),
-            Err(reason) => bad = Some(IngestError::Stored { seq: r.seq, reason }),
+            Err(e) => bad = Some(e),
         }
     })?;
     bad.map_or(Ok(resumed && !mismatch), Err)
+}
+
+/// Decodes one stored record.
+fn decode(r: &Record) -> Result<Event, IngestError> {
+    std::str::from_utf8(&r.payload)
+        .map_err(|e| e.to_string())
+        .and_then(|t| Event::from_json(t).map_err(|e| e.to_string()))
+        .map_err(|reason| IngestError::Stored { seq: r.seq, reason })
+}
+
+/// What the stored events declare. Only reference events and hires are
+/// decoded: the type is read from the end of the stored JSON (its keys are
+/// sorted, so `type` comes last), and anything not recognised is decoded in full.
+fn references_of(log: &Log) -> Result<References, IngestError> {
+    let mut refs = References::new();
+    let mut bad = None;
+    log.scan(|r| {
+        if bad.is_some() || stored_type(&r.payload).is_some_and(|t| !References::declares(t)) {
+            return;
+        }
+        match decode(&r) {
+            Ok(e) => refs.note(&e),
+            Err(e) => bad = Some(e),
+        }
+    })?;
+    bad.map_or(Ok(refs), Err)
+}
+
+/// The event type of a stored payload, read from its end without parsing it.
+fn stored_type(payload: &[u8]) -> Option<EventType> {
+    const KEY: &[u8] = b"\"type\":\"";
+    let tail = &payload[payload.len().saturating_sub(64)..];
+    let at = tail.windows(KEY.len()).rposition(|w| w == KEY)? + KEY.len();
+    let name = tail[at..].strip_suffix(b"\"}")?;
+    EventType::parse(std::str::from_utf8(name).ok()?)
 }
 
 fn letters<S, R>(scan: S) -> Result<Vec<DeadLetter>, IngestError>

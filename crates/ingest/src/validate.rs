@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use cadre_model::{Event, EventType};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -172,8 +173,53 @@ impl Validator {
                 )
             })?;
         first_error(schema, &value["data"], "/data")?;
-        Event::from_value(value.clone()).map_err(|e| Rejection::new(e.path, e.reason))
+        let event =
+            Event::from_value(value.clone()).map_err(|e| Rejection::new(e.path, e.reason))?;
+        check_dates(&event, Utc::now())?;
+        Ok(event)
     }
+}
+
+fn secs(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// How far past this machine's clock `occurred_at` may be: clocks differ,
+/// and an HRIS may date a change at the end of the working day.
+pub const FUTURE_SLACK_HOURS: i64 = 24;
+
+/// Refuses dates no workforce record can have: before 1900, or an
+/// `occurred_at` in the future (events record what has happened).
+fn check_dates(e: &Event, now: DateTime<Utc>) -> Result<(), Rejection> {
+    let earliest = DateTime::<Utc>::from_naive_utc_and_offset(
+        chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
+            .expect("a date")
+            .and_time(chrono::NaiveTime::MIN),
+        Utc,
+    );
+    for (path, at) in [
+        ("/occurred_at", e.occurred_at),
+        ("/recorded_at", e.recorded_at),
+    ] {
+        if at < earliest {
+            return Err(Rejection::new(
+                path,
+                format!("{} is before 1900-01-01: is the date right?", secs(at)),
+            ));
+        }
+    }
+    let latest = now + chrono::Duration::hours(FUTURE_SLACK_HOURS);
+    if e.occurred_at > latest {
+        return Err(Rejection::new(
+            "/occurred_at",
+            format!(
+                "{} is in the future (later than {FUTURE_SLACK_HOURS} hours after this server's clock, {}): events record what has happened",
+                secs(e.occurred_at),
+                secs(now)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn first_error(v: &jsonschema::Validator, value: &Value, prefix: &str) -> Result<(), Rejection> {

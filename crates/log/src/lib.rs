@@ -11,13 +11,15 @@
 //!   detected, reported in a [`Recovery`] and truncated; it is never read.
 //!   Damage anywhere else is an error, because truncating there would lose
 //!   acknowledged records;
-//! - **idempotence**: a record whose id is already stored is not written
-//!   again and is reported as [`Appended::Duplicate`].
+//! - **idempotence**: a record whose id is already stored with the same
+//!   payload is not written again and is reported as [`Appended::Duplicate`];
+//!   one whose id is stored with a *different* payload is refused as
+//!   [`Appended::Conflict`] (a record, once stored, never changes).
 //!
 //! The log stores opaque payloads; it does not parse events. One process at a
 //! time may open a directory (an advisory lock guards it).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -73,8 +75,10 @@ impl LogError {
 pub enum Appended {
     /// Stored at this sequence number (0-based, across all segments).
     Stored(u64),
-    /// A record with the same id is already stored; nothing was written.
+    /// A record with the same id and payload is already stored; nothing was written.
     Duplicate,
+    /// A record with the same id but another payload is already stored; nothing was written.
+    Conflict,
 }
 
 /// A torn or corrupt tail found and removed when the log was opened.
@@ -124,7 +128,8 @@ pub struct Log {
     segments: Vec<PathBuf>,
     active: File,
     active_len: u64,
-    ids: HashSet<Uuid>,
+    /// Every stored id with the checksum of its record, to tell re-sends from conflicts.
+    ids: HashMap<Uuid, u32>,
     _lock: File,
 }
 
@@ -146,12 +151,12 @@ impl Log {
         }
 
         let mut segments = list_segments(dir)?;
-        let mut ids = HashSet::new();
+        let mut ids = HashMap::new();
         let mut recovery = None;
         let last = segments.len().checked_sub(1);
         for (i, path) in segments.iter().enumerate() {
-            let scan = scan_segment(path, |_, id, _| {
-                ids.insert(id);
+            let scan = scan_segment(path, |_, id, payload| {
+                ids.insert(id, checksum(id, payload));
             })?;
             if let Some((offset, reason)) = scan.damage {
                 if Some(i) != last {
@@ -231,7 +236,7 @@ impl Log {
 
     /// Whether a record with this id is stored.
     pub fn contains(&self, id: &Uuid) -> bool {
-        self.ids.contains(id)
+        self.ids.contains_key(id)
     }
 
     /// The log's directory.
@@ -258,25 +263,31 @@ impl Log {
         let mut out = Vec::new();
         let mut buf = Vec::new();
         // ids in `buf`, not yet durable; they join `self.ids` once synced
-        let mut pending: Vec<Uuid> = Vec::new();
-        let mut seen = HashSet::new();
+        let mut pending: Vec<(Uuid, u32)> = Vec::new();
+        let mut seen = HashMap::new();
         for (id, payload) in records {
             if payload.len() > MAX_RECORD_LEN {
                 return Err(LogError::TooLarge(payload.len()));
             }
-            if self.ids.contains(&id) || !seen.insert(id) {
-                out.push(Appended::Duplicate);
+            let crc = checksum(id, payload);
+            if let Some(stored) = self.ids.get(&id).or_else(|| seen.get(&id)) {
+                out.push(if *stored == crc {
+                    Appended::Duplicate
+                } else {
+                    Appended::Conflict
+                });
                 continue;
             }
+            seen.insert(id, crc);
             if self.active_len + buf.len() as u64 >= self.options.segment_bytes && !buf.is_empty() {
                 self.flush(&mut buf, &mut pending)?;
             }
             if self.active_len >= self.options.segment_bytes {
                 self.roll()?;
             }
-            encode(&mut buf, id, payload);
+            encode(&mut buf, id, crc, payload);
             out.push(Appended::Stored((self.ids.len() + pending.len()) as u64));
-            pending.push(id);
+            pending.push((id, crc));
         }
         if !buf.is_empty() {
             self.flush(&mut buf, &mut pending)?;
@@ -285,7 +296,7 @@ impl Log {
     }
 
     /// Writes and syncs `buf`; only then are its ids known as stored.
-    fn flush(&mut self, buf: &mut Vec<u8>, pending: &mut Vec<Uuid>) -> Result<(), LogError> {
+    fn flush(&mut self, buf: &mut Vec<u8>, pending: &mut Vec<(Uuid, u32)>) -> Result<(), LogError> {
         self.write_and_sync(buf)?;
         self.ids.extend(pending.drain(..));
         buf.clear();
@@ -422,12 +433,17 @@ fn header() -> [u8; HEADER_LEN as usize] {
     h
 }
 
-fn encode(buf: &mut Vec<u8>, id: Uuid, payload: &[u8]) {
+/// The CRC-32 of a record's id and payload, as framed.
+fn checksum(id: Uuid, payload: &[u8]) -> u32 {
     let mut crc = crc32fast::Hasher::new();
     crc.update(id.as_bytes());
     crc.update(payload);
+    crc.finalize()
+}
+
+fn encode(buf: &mut Vec<u8>, id: Uuid, crc: u32, payload: &[u8]) {
     buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    buf.extend_from_slice(&crc.finalize().to_le_bytes());
+    buf.extend_from_slice(&crc.to_le_bytes());
     buf.extend_from_slice(id.as_bytes());
     buf.extend_from_slice(payload);
 }
@@ -538,10 +554,7 @@ fn scan_segment(path: &Path, mut f: impl FnMut(u64, Uuid, &[u8])) -> Result<Scan
         payload.resize(n, 0);
         r.read_exact(&mut payload)
             .map_err(|e| LogError::io(path, e))?;
-        let mut h = crc32fast::Hasher::new();
-        h.update(id.as_bytes());
-        h.update(&payload);
-        if h.finalize() != crc {
+        if checksum(id, &payload) != crc {
             return Ok(Scan {
                 len,
                 damage: Some((offset, "checksum mismatch".into())),
@@ -599,9 +612,28 @@ mod tests {
             ]
         );
         drop(log);
-        let (log, _) = open(tmp.path());
+        let (mut log, _) = open(tmp.path());
         assert_eq!(log.len(), 2);
         assert!(log.contains(&id(3)));
+        // the same id with other content, stored before (known after reopening) or earlier in the batch
+        let out = log
+            .append_batch([
+                (id(1), &b"A"[..]),
+                (id(4), &b"d"[..]),
+                (id(4), &b"D"[..]),
+                (id(3), &b"c"[..]),
+            ])
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                Appended::Conflict,
+                Appended::Stored(2),
+                Appended::Conflict,
+                Appended::Duplicate
+            ]
+        );
+        assert_eq!(log.read_all().unwrap()[0].payload, b"a");
     }
 
     #[test]

@@ -10,13 +10,17 @@
 //! effective level per competency under a [`LevelPolicy`].
 //!
 //! The projection does no IO and does not reject events: an assessment for an
-//! employee not yet hired is kept, and counts once the hire is known.
+//! employee not yet hired is kept, and counts once the hire is known. What an
+//! event refers to is checked before it is stored, against [`References`]:
+//! the identifiers stored events have declared.
 
 mod level;
+mod references;
 mod snapshot;
 mod timeline;
 
 pub use level::{EffectiveLevel, LevelPolicy, LevelSource};
+pub use references::{Dangling, References};
 pub use snapshot::{
     CompetencyInfo, EmployeeState, Nomination, PlanEvent, Snapshot, TrainingRecord, UnitInfo,
 };

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cadre_access::Role;
-use cadre_ingest::{parse_body, Outcome};
+use cadre_ingest::{parse_body, parse_lines, Outcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -195,6 +195,7 @@ async fn status(
 }
 
 /// `POST /v1/events`: one event, an array, or NDJSON; one result per item.
+/// With `Content-Type: application/x-ndjson` the body is read as NDJSON only.
 ///
 /// 200 when every item was accepted or a duplicate; 422 when any was
 /// rejected (the others are stored all the same; the body says which).
@@ -214,7 +215,25 @@ async fn post_events(
             ApiError::BadRequest(format!("cannot read the body: {e}"))
         }
     })?;
-    let items = parse_body(&body);
+    // declared NDJSON is read line by line even when a line starts with '['
+    let ndjson = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            let t = t.split(';').next().unwrap_or_default().trim();
+            [
+                "application/x-ndjson",
+                "application/ndjson",
+                "application/jsonl",
+            ]
+            .iter()
+            .any(|n| t.eq_ignore_ascii_case(n))
+        });
+    let items = if ndjson {
+        parse_lines(&body)
+    } else {
+        parse_body(&body)
+    };
     if items.is_empty() {
         return Err(ApiError::BadRequest(
             "empty body: send one JSON event, a JSON array of events, or NDJSON".into(),
