@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::body::Item;
-use crate::validate::{Rejection, Validator};
+use crate::validate::{check_dates, Rejection, Validator};
 
 /// Where a data directory keeps what.
 #[derive(Debug, Clone)]
@@ -139,12 +139,16 @@ pub struct IngestConfig {
     /// framework's scale. Turn off only for a feed that cannot keep hires and
     /// reference events ahead of what refers to them.
     pub check_references: bool,
+    /// How many hours past this machine's clock an `occurred_at` may be.
+    /// Raise it to accept changes entered ahead of the day they take effect.
+    pub max_future_hours: u32,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
         IngestConfig {
             check_references: true,
+            max_future_hours: 24,
         }
     }
 }
@@ -203,6 +207,7 @@ impl Ingestor {
             .as_ref()
             .map_err(Clone::clone)
             .and_then(|v| self.validator.validate(v))?;
+        check_dates(&event, Utc::now(), self.config.max_future_hours)?;
         if self.config.check_references && !self.log.contains(&event.event_id) {
             self.references
                 .check(&event)

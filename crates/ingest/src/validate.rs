@@ -173,10 +173,7 @@ impl Validator {
                 )
             })?;
         first_error(schema, &value["data"], "/data")?;
-        let event =
-            Event::from_value(value.clone()).map_err(|e| Rejection::new(e.path, e.reason))?;
-        check_dates(&event, Utc::now())?;
-        Ok(event)
+        Event::from_value(value.clone()).map_err(|e| Rejection::new(e.path, e.reason))
     }
 }
 
@@ -184,13 +181,14 @@ fn secs(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// How far past this machine's clock `occurred_at` may be: clocks differ,
-/// and an HRIS may date a change at the end of the working day.
-pub const FUTURE_SLACK_HOURS: i64 = 24;
-
 /// Refuses dates no workforce record can have: before 1900, or an
-/// `occurred_at` in the future (events record what has happened).
-fn check_dates(e: &Event, now: DateTime<Utc>) -> Result<(), Rejection> {
+/// `occurred_at` more than `future_hours` after `now` (events record what
+/// has happened; the slack covers clocks that differ).
+pub(crate) fn check_dates(
+    e: &Event,
+    now: DateTime<Utc>,
+    future_hours: u32,
+) -> Result<(), Rejection> {
     let earliest = DateTime::<Utc>::from_naive_utc_and_offset(
         chrono::NaiveDate::from_ymd_opt(1900, 1, 1)
             .expect("a date")
@@ -208,12 +206,12 @@ fn check_dates(e: &Event, now: DateTime<Utc>) -> Result<(), Rejection> {
             ));
         }
     }
-    let latest = now + chrono::Duration::hours(FUTURE_SLACK_HOURS);
+    let latest = now + chrono::Duration::hours(future_hours.into());
     if e.occurred_at > latest {
         return Err(Rejection::new(
             "/occurred_at",
             format!(
-                "{} is in the future (later than {FUTURE_SLACK_HOURS} hours after this server's clock, {}): events record what has happened",
+                "{} is in the future (later than {future_hours} hours after this server's clock, {}): events record what has happened",
                 secs(e.occurred_at),
                 secs(now)
             ),
