@@ -53,16 +53,26 @@ impl Checkpointer {
         }
         let me = self.clone();
         std::thread::spawn(move || {
-            me.write_now();
+            me.write();
             me.busy.store(false, Ordering::Release);
         });
     }
 
-    /// Writes a checkpoint of the projection as it is now (blocking); failures are logged and counted.
+    /// Writes a checkpoint of the projection as it is now (blocking), after
+    /// any checkpoint being written in the background; failures are logged and counted.
     pub fn write_now(&self) {
         if self.every == 0 {
             return;
         }
+        // one writer at a time: both would write the same temporary file
+        while self.busy.swap(true, Ordering::AcqRel) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        self.write();
+        self.busy.store(false, Ordering::Release);
+    }
+
+    fn write(&self) {
         let started = std::time::Instant::now();
         // serialize under the read lock (queries go on; ingest waits to fold), write without it
         let (bytes, applied) = {
