@@ -62,20 +62,9 @@ impl Harness {
     fn new(tmp: &Path, employees: usize, seed: u64) -> Harness {
         let file = tmp.join("events.ndjson");
         generate(&file, employees, seed);
-        let text = fs::read_to_string(&file).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        let batches = lines
-            .chunks(BATCH)
-            .map(|c| {
-                let ids = c
-                    .iter()
-                    .map(|l| {
-                        let v: Value = serde_json::from_str(l).unwrap();
-                        v["event_id"].as_str().unwrap().to_string()
-                    })
-                    .collect();
-                (c.join("\n").into_bytes(), ids)
-            })
+        let batches = batches_of(&file, BATCH)
+            .into_iter()
+            .map(|(body, ids)| (body.into_bytes(), ids))
             .collect();
         let config = tmp.join("cadre.toml");
         // checkpoint often, so that kills land in checkpoints too

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use serde_json::Value;
 
 /// A tmpfs mounted for the test, unmounted when dropped.
 struct Tmpfs(PathBuf);
@@ -52,21 +51,8 @@ fn a_full_disk_acknowledges_nothing_unstored_and_recovers_when_space_returns() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("events.ndjson");
     generate(&file, 400, 21);
-    let text = std::fs::read_to_string(&file).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let batches: Vec<(String, Vec<String>)> = lines
-        .chunks(100)
-        .map(|c| {
-            let ids = c
-                .iter()
-                .map(|l| {
-                    let v: Value = serde_json::from_str(l).unwrap();
-                    v["event_id"].as_str().unwrap().to_string()
-                })
-                .collect();
-            (c.join("\n"), ids)
-        })
-        .collect();
+    let batches = batches_of(&file, 100);
+    let events: usize = batches.iter().map(|(_, ids)| ids.len()).sum();
 
     // 1 MiB: room for a few thousand events, not for all of them
     let disk = Tmpfs::mount(&tmp.path().join("disk"), "1m");
@@ -126,7 +112,7 @@ fn a_full_disk_acknowledges_nothing_unstored_and_recovers_when_space_returns() {
     let stored = stored_ids(&data);
     let unique: HashSet<&String> = stored.iter().collect();
     assert_eq!(unique.len(), stored.len(), "no event stored twice");
-    assert_eq!(stored.len(), lines.len(), "every event stored once");
+    assert_eq!(stored.len(), events, "every event stored once");
     assert!(acknowledged.iter().all(|id| unique.contains(id)));
 
     // read-only: a clear refusal, nothing changed; writable again: it works
@@ -142,8 +128,8 @@ fn a_full_disk_acknowledges_nothing_unstored_and_recovers_when_space_returns() {
     );
     let out = run(cadre(&data).args(["serve", "--port", "0"]), 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only file system"));
-    assert_eq!(status(&data)["events"].as_u64(), Some(lines.len() as u64));
+    assert_eq!(status(&data)["events"].as_u64(), Some(events as u64));
     disk.remount("rw");
     run(cadre(&data).args(["ingest", "--quiet"]).arg(&more), 0);
-    assert!(status(&data)["events"].as_u64().unwrap() > lines.len() as u64);
+    assert!(status(&data)["events"].as_u64().unwrap() > events as u64);
 }

@@ -514,3 +514,22 @@ pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) 
         _ => Some(format!("{at}: {a} vs {b}")),
     }
 }
+
+/// The lines of an NDJSON file in batches of `size`: each batch's body and its event ids.
+pub fn batches_of(file: &Path, size: usize) -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .chunks(size)
+        .map(|c| {
+            let ids = c
+                .iter()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    v["event_id"].as_str().unwrap().to_string()
+                })
+                .collect();
+            (c.join("\n"), ids)
+        })
+        .collect()
+}
