@@ -233,7 +233,16 @@ fn crash_once(h: &mut Harness, mode: Mode, rng: &mut Rng) -> bool {
 fn restored_from_checkpoints(tmp: &Path) -> Vec<u64> {
     let mut out = Vec::new();
     for e in fs::read_dir(tmp).unwrap() {
-        let text = fs::read_to_string(e.unwrap().path()).unwrap_or_default();
+        let path = e.unwrap().path();
+        if !path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("serve-")
+        {
+            continue;
+        }
+        let text = fs::read_to_string(path).unwrap();
         for line in text.lines().filter(|l| l.contains("projection restored")) {
             if let Some(n) = line
                 .split("from_checkpoint=")

@@ -170,9 +170,15 @@ pub struct Ingestor {
 impl Ingestor {
     /// Opens the stores under a data directory, recovering torn tails.
     pub fn open(layout: &StoreLayout) -> Result<(Ingestor, Vec<Recovery>), IngestError> {
-        let (log, r1) = Log::open(&layout.log_dir(), LogOptions::default())?;
+        // what the stored events declare, learnt while the log reads them to open
+        let mut fold = ReferenceFold::default();
+        let (log, r1) = Log::open_observing(
+            &layout.log_dir(),
+            LogOptions::default(),
+            |seq, _, payload| fold.observe(seq, payload),
+        )?;
         let (dead, r2) = Log::open(&layout.dead_letter_dir(), LogOptions::default())?;
-        let references = references_of(&log)?;
+        let references = fold.finish()?;
         Ok((
             Ingestor {
                 validator: Validator::new(),
@@ -364,7 +370,7 @@ where
             mismatch = Some((r.seq, r.id)) != after;
             return;
         }
-        match decode(&r) {
+        match decode(r.seq, &r.payload) {
             Ok(e) => f(r.seq, e),
             Err(e) => bad = Some(e),
         }
@@ -373,29 +379,44 @@ where
 }
 
 /// Decodes one stored record.
-fn decode(r: &Record) -> Result<Event, IngestError> {
-    std::str::from_utf8(&r.payload)
+fn decode(seq: u64, payload: &[u8]) -> Result<Event, IngestError> {
+    std::str::from_utf8(payload)
         .map_err(|e| e.to_string())
         .and_then(|t| Event::from_json(t).map_err(|e| e.to_string()))
-        .map_err(|reason| IngestError::Stored { seq: r.seq, reason })
+        .map_err(|reason| IngestError::Stored { seq, reason })
 }
 
-/// What the stored events declare. Only reference events and hires are
-/// decoded: the type is read from the end of the stored JSON (its keys are
-/// sorted, so `type` comes last), and anything not recognised is decoded in full.
+/// What the stored events declare, from a fresh read of the log.
 fn references_of(log: &Log) -> Result<References, IngestError> {
-    let mut refs = References::new();
-    let mut bad = None;
-    log.scan(|r| {
-        if bad.is_some() || stored_type(&r.payload).is_some_and(|t| !References::declares(t)) {
+    let mut fold = ReferenceFold::default();
+    log.scan(|r| fold.observe(r.seq, &r.payload))?;
+    fold.finish()
+}
+
+/// Learns what stored events declare, record by record. Only reference
+/// events and hires are decoded: the type is read from the end of the stored
+/// JSON (its keys are sorted, so `type` comes last), and anything not
+/// recognised is decoded in full.
+#[derive(Default)]
+struct ReferenceFold {
+    refs: References,
+    bad: Option<IngestError>,
+}
+
+impl ReferenceFold {
+    fn observe(&mut self, seq: u64, payload: &[u8]) {
+        if self.bad.is_some() || stored_type(payload).is_some_and(|t| !References::declares(t)) {
             return;
         }
-        match decode(&r) {
-            Ok(e) => refs.note(&e),
-            Err(e) => bad = Some(e),
+        match decode(seq, payload) {
+            Ok(e) => self.refs.note(&e),
+            Err(e) => self.bad = Some(e),
         }
-    })?;
-    bad.map_or(Ok(refs), Err)
+    }
+
+    fn finish(self) -> Result<References, IngestError> {
+        self.bad.map_or(Ok(self.refs), Err)
+    }
 }
 
 /// The event type of a stored payload, read from its end without parsing it.

@@ -136,6 +136,17 @@ pub struct Log {
 impl Log {
     /// Opens (or creates) the log in `dir`, recovering a torn tail if there is one.
     pub fn open(dir: &Path, options: LogOptions) -> Result<(Log, Option<Recovery>), LogError> {
+        Log::open_observing(dir, options, |_, _, _| {})
+    }
+
+    /// Opens the log as [`Log::open`] does, calling `observe(seq, id, payload)`
+    /// with every record it keeps while it reads them to build its index, so
+    /// that a caller who needs to look at every record reads the log once.
+    pub fn open_observing(
+        dir: &Path,
+        options: LogOptions,
+        mut observe: impl FnMut(u64, Uuid, &[u8]),
+    ) -> Result<(Log, Option<Recovery>), LogError> {
         fs::create_dir_all(dir).map_err(|e| LogError::io(dir, e))?;
         let lock_path = dir.join("LOCK");
         let lock = OpenOptions::new()
@@ -155,8 +166,9 @@ impl Log {
         let mut recovery = None;
         let last = segments.len().checked_sub(1);
         for (i, path) in segments.iter().enumerate() {
-            let scan = scan_segment(path, |_, id, payload| {
-                ids.insert(id, checksum(id, payload));
+            let scan = scan_segment(path, |_, id, crc, payload| {
+                observe(ids.len() as u64, id, payload);
+                ids.insert(id, crc);
             })?;
             if let Some((offset, reason)) = scan.damage {
                 if Some(i) != last {
@@ -361,7 +373,7 @@ fn scan_segments(
 ) -> Result<u64, LogError> {
     let mut seq = 0;
     for (i, path) in segments.iter().enumerate() {
-        let scan = scan_segment(path, |_, id, payload| {
+        let scan = scan_segment(path, |_, id, _, payload| {
             if seq >= start {
                 f(Record {
                     seq,
@@ -500,7 +512,7 @@ struct Scan {
 
 /// Reads a segment, calling `f(offset, id, payload)` for each good record,
 /// and stops at the first damaged one.
-fn scan_segment(path: &Path, mut f: impl FnMut(u64, Uuid, &[u8])) -> Result<Scan, LogError> {
+fn scan_segment(path: &Path, mut f: impl FnMut(u64, Uuid, u32, &[u8])) -> Result<Scan, LogError> {
     let file = File::open(path).map_err(|e| LogError::io(path, e))?;
     let len = file.metadata().map_err(|e| LogError::io(path, e))?.len();
     let mut r = BufReader::with_capacity(1 << 20, file);
@@ -560,7 +572,7 @@ fn scan_segment(path: &Path, mut f: impl FnMut(u64, Uuid, &[u8])) -> Result<Scan
                 damage: Some((offset, "checksum mismatch".into())),
             });
         }
-        f(offset, id, &payload);
+        f(offset, id, crc, &payload);
         offset += 24 + n as u64;
     }
     Ok(Scan { len, damage: None })
