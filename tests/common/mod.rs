@@ -192,6 +192,24 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Stops the server as an operator would (SIGTERM) and waits for it to exit.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "cadre serve exited {status} on SIGTERM");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("cadre serve did not stop within 30 s of SIGTERM");
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -18,8 +18,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::settings::Settings;
 use crate::{
-    Cli, Command, ConsumeArgs, DemoArgs, ExportArgs, Format, GenerateArgs, IngestArgs, KafkaArgs,
-    ProduceArgs, QueryArgs, ReportArgs, ReportFormat, ServeArgs, SynthArgs, TokenAction, TokenArgs,
+    Cli, Command, ConsumeArgs, DemoArgs, EraseArgs, ExportArgs, Format, GenerateArgs, IngestArgs,
+    KafkaArgs, ProduceArgs, QueryArgs, ReportArgs, ReportFormat, ServeArgs, SynthArgs, TokenAction,
+    TokenArgs,
 };
 
 /// Runs a parsed command line.
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status => status(&data),
         Command::Export(a) => export(&data, a),
         Command::DeadLetters => dead_letters(&data),
+        Command::Erase(a) => erase(&data, a),
     }
 }
 
@@ -258,7 +260,7 @@ fn run_server(
     let config = ServerConfig {
         addr,
         access,
-        audit_log: data.join("audit.jsonl"),
+        audit_log: StoreLayout::new(data).audit_log_path(),
         policy: settings.levels,
         analytics: settings.analytics,
         limits: settings.server,
@@ -285,7 +287,7 @@ fn run_server(
         })?;
         announce(&format!("http://{}", listener.local_addr()?));
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            stop_signal().await;
             eprintln!("stopping");
         };
         cadre_server::serve(service, listener, shutdown)
@@ -551,15 +553,29 @@ fn consume(data: &Path, a: ConsumeArgs, settings: Settings) -> Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Waits for Ctrl-C (SIGINT) or SIGTERM (what service managers send).
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 /// Sets `stop` on Ctrl-C (SIGINT) or SIGTERM.
 fn ctrlc_flag(stop: Arc<std::sync::atomic::AtomicBool>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     std::thread::spawn(move || {
-        rt.block_on(async {
-            let _ = tokio::signal::ctrl_c().await;
-        });
+        rt.block_on(stop_signal());
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
     Ok(())
@@ -696,6 +712,58 @@ fn dead_letters(data: &Path) -> Result<ExitCode> {
         writeln!(out, "{}", serde_json::to_string(&d)?)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn erase(data: &Path, a: EraseArgs) -> Result<ExitCode> {
+    let layout = StoreLayout::new(data);
+    let audit = layout.audit_log_path();
+    let erasure =
+        cadre_erasure::Erasure::new(layout, audit, &a.employee).with_names(a.names.clone());
+    let r = if a.yes { erasure.run() } else { erasure.plan() }
+        .with_context(|| format!("cannot erase employee {:?}", a.employee))?;
+    let verb = if a.yes { "erased" } else { "would erase" };
+    let mut out = io::stdout().lock();
+    writeln!(out, "employee {} ({} name(s) found):", r.employee, r.names)?;
+    writeln!(out, "  {:>8}  of their own events {verb}", r.events_erased)?;
+    writeln!(
+        out,
+        "  {:>8}  other events that mention them, mention redacted",
+        r.events_redacted
+    )?;
+    writeln!(out, "  {:>8}  dead letters {verb}", r.dead_letters_erased)?;
+    writeln!(
+        out,
+        "  {:>8}  audit-log entries, mention redacted",
+        r.audit_entries_redacted
+    )?;
+    if r.checkpoint_removed {
+        writeln!(
+            out,
+            "  projection checkpoint removed (the next start folds the log)"
+        )?;
+    }
+    for n in &r.shared_names {
+        writeln!(
+            out,
+            "  name {n:?} is also another employee's: it is kept wherever it appears; review free text by hand"
+        )?;
+    }
+    if !a.yes {
+        writeln!(out, "nothing changed; run again with --yes to erase")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if r.leftovers.is_empty() {
+        writeln!(out, "nothing in {} mentions them any more", data.display())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "these files, which cadre does not manage, still mention them; remove or edit them:"
+    )?;
+    for p in &r.leftovers {
+        writeln!(out, "  {}", p.display())?;
+    }
+    Ok(ExitCode::from(2))
 }
 
 fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {

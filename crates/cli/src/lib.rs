@@ -146,6 +146,37 @@ pub enum Command {
     Export(ExportArgs),
     /// List rejected items with their reasons.
     DeadLetters,
+    /// Erase one person from the data directory (the right to erasure).
+    ///
+    /// Their own events (hire, moves, assessments, trainings, ratings,
+    /// nominations of them as a successor) are erased from the event log;
+    /// other events that mention them (as a colleague's assessor, by name in
+    /// a free-text field) keep everything but the mention, which becomes
+    /// `[erased]`. Dead letters that mention them are erased, the audit log's
+    /// entries about them are redacted and the projection checkpoint is
+    /// removed. Figures recomputed afterwards are those of an organisation
+    /// the person never joined; re-sending their old events stores nothing.
+    ///
+    /// Without --yes it only shows what it would do. Stop `cadre serve`
+    /// first (the data directory is locked while it runs). An interrupted
+    /// erasure is completed by running it again. Copies outside the data
+    /// directory (a Kafka topic, ClickHouse) are not touched. Exit code 2
+    /// means files cadre does not manage still mention the person; they are
+    /// listed.
+    Erase(EraseArgs),
+}
+
+/// `cadre erase`.
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    /// The employee id, exactly as in the events.
+    pub employee: String,
+    /// Another name to erase wherever it appears (their hire events' names are found by themselves); repeatable.
+    #[arg(long = "name")]
+    pub names: Vec<String>,
+    /// Erase; without it nothing is changed and the plan is shown.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// Size and shape of a synthetic organisation.

@@ -16,7 +16,8 @@ use std::sync::OnceLock;
 /// The environment variable that arms a crash point.
 pub const ENV: &str = "CADRE_CRASH_AT";
 
-/// Every crash point in cadre, with where it is.
+/// Every crash point on the path of an event from ingest to the projection,
+/// with where it is.
 pub const POINTS: &[(&str, &str)] = &[
     (
         "log.before_write",
@@ -44,6 +45,22 @@ pub const POINTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The crash points of a log rewrite (`cadre erase`), with where they are.
+pub const REWRITE_POINTS: &[(&str, &str)] = &[
+    (
+        "log.rewrite_before_commit",
+        "the rewritten segments are complete beside the old ones, not yet committed",
+    ),
+    (
+        "log.rewrite_mid_rename",
+        "the rewrite is committed and one rewritten segment has replaced its old one",
+    ),
+];
+
+fn known(name: &str) -> bool {
+    POINTS.iter().chain(REWRITE_POINTS).any(|(p, _)| *p == name)
+}
+
 struct Armed {
     name: String,
     nth: u64,
@@ -59,10 +76,7 @@ fn armed() -> Option<&'static Armed> {
                 Some((name, n)) => (name, n.parse().unwrap_or(1)),
                 None => (spec.as_str(), 1),
             };
-            assert!(
-                POINTS.iter().any(|(p, _)| *p == name),
-                "{ENV}={spec}: no crash point named {name:?}"
-            );
+            assert!(known(name), "{ENV}={spec}: no crash point named {name:?}");
             Some(Armed {
                 name: name.to_string(),
                 nth: nth.max(1),
@@ -74,10 +88,7 @@ fn armed() -> Option<&'static Armed> {
 
 /// Aborts the process here if `CADRE_CRASH_AT` names this point and this is the pass it names.
 pub fn crash_point(name: &'static str) {
-    debug_assert!(
-        POINTS.iter().any(|(p, _)| *p == name),
-        "crash point {name} is not listed in POINTS"
-    );
+    debug_assert!(known(name), "crash point {name} is not listed");
     if let Some(a) = armed() {
         if a.name == name && a.passes.fetch_add(1, Ordering::Relaxed) + 1 == a.nth {
             eprintln!("{ENV}: crashing at {name}");
@@ -92,17 +103,22 @@ mod tests {
 
     #[test]
     fn points_have_unique_names() {
-        let mut names: Vec<&str> = POINTS.iter().map(|(n, _)| *n).collect();
+        let mut names: Vec<&str> = POINTS
+            .iter()
+            .chain(REWRITE_POINTS)
+            .map(|(n, _)| *n)
+            .collect();
+        let all = names.len();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), POINTS.len());
+        assert_eq!(names.len(), all);
     }
 
     #[test]
     fn unarmed_points_do_nothing() {
         // the test runner does not set CADRE_CRASH_AT
         assert!(std::env::var(ENV).is_err());
-        for (name, _) in POINTS {
+        for (name, _) in POINTS.iter().chain(REWRITE_POINTS) {
             crash_point(name);
         }
     }

@@ -35,6 +35,11 @@ impl StoreLayout {
         self.root.join("dead-letter")
     }
 
+    /// The audit log of access to individuals' data.
+    pub fn audit_log_path(&self) -> PathBuf {
+        self.root.join("audit.jsonl")
+    }
+
     /// The projection checkpoint (a cache of the folded log).
     pub fn checkpoint_path(&self) -> PathBuf {
         self.root.join("projection").join("timeline.ckpt")

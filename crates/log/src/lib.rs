@@ -18,8 +18,18 @@
 //!
 //! The log stores opaque payloads; it does not parse events. One process at a
 //! time may open a directory (an advisory lock guards it).
+//!
+//! The one exception to "a record never changes" is erasure ([`Log::rewrite`],
+//! for a person's right to be forgotten): a record may be replaced by a
+//! redacted payload or erased to nothing. A rewritten record keeps its id and
+//! its sequence number, is flagged in the high bit of its length, and any
+//! later append of its id is a [`Appended::Duplicate`], so a re-sent original
+//! never comes back. An erased record is skipped by every scan. A rewrite
+//! writes whole new segments beside the old ones, commits with a marker file
+//! and then renames them into place; an interrupted rewrite is finished (or,
+//! before its commit, discarded) the next time the log is opened.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +39,12 @@ use uuid::Uuid;
 
 const MAGIC: &[u8; 8] = b"CADRLOG1";
 const HEADER_LEN: u64 = 24;
+/// High bit of a record's length: the record was rewritten by an erasure.
+const REWRITTEN: u32 = 1 << 31;
+/// Present while a committed rewrite is being renamed into place.
+const REWRITE_MARKER: &str = "REWRITE";
+/// Suffix of a rewritten segment waiting for its commit.
+const REWRITE_SUFFIX: &str = ".seg.new";
 /// Largest payload a record may carry.
 pub const MAX_RECORD_LEN: usize = 16 * 1024 * 1024;
 
@@ -130,7 +146,31 @@ pub struct Log {
     active_len: u64,
     /// Every stored id with the checksum of its record, to tell re-sends from conflicts.
     ids: HashMap<Uuid, u32>,
+    /// Ids whose record an erasure rewrote: any re-send of them is a duplicate.
+    rewritten: HashSet<Uuid>,
     _lock: File,
+}
+
+/// What a rewrite does to one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rewrite {
+    /// Leave it as it is.
+    Keep,
+    /// Replace its payload (same id, same sequence number).
+    Replace(Vec<u8>),
+    /// Erase its payload; scans skip it from now on.
+    Erase,
+}
+
+/// What a rewrite changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rewritten {
+    /// Records whose payload was replaced.
+    pub replaced: u64,
+    /// Records erased.
+    pub erased: u64,
+    /// Segment files rewritten.
+    pub segments: usize,
 }
 
 impl Log {
@@ -161,14 +201,21 @@ impl Log {
             Err(fs::TryLockError::Error(e)) => return Err(LogError::io(&lock_path, e)),
         }
 
+        finish_rewrite(dir)?;
         let mut segments = list_segments(dir)?;
         let mut ids = HashMap::new();
+        let mut rewritten = HashSet::new();
         let mut recovery = None;
         let last = segments.len().checked_sub(1);
         for (i, path) in segments.iter().enumerate() {
-            let scan = scan_segment(path, |_, id, crc, payload| {
-                observe(ids.len() as u64, id, payload);
-                ids.insert(id, crc);
+            let scan = scan_segment(path, |f| {
+                if !f.erased() {
+                    observe(ids.len() as u64, f.id, f.payload);
+                }
+                if f.rewritten {
+                    rewritten.insert(f.id);
+                }
+                ids.insert(f.id, f.crc);
             })?;
             if let Some((offset, reason)) = scan.damage {
                 if Some(i) != last {
@@ -230,6 +277,7 @@ impl Log {
                 active,
                 active_len,
                 ids,
+                rewritten,
                 _lock: lock,
             },
             recovery,
@@ -283,7 +331,7 @@ impl Log {
             }
             let crc = checksum(id, payload);
             if let Some(stored) = self.ids.get(&id).or_else(|| seen.get(&id)) {
-                out.push(if *stored == crc {
+                out.push(if *stored == crc || self.rewritten.contains(&id) {
                     Appended::Duplicate
                 } else {
                     Appended::Conflict
@@ -297,7 +345,7 @@ impl Log {
             if self.active_len >= self.options.segment_bytes {
                 self.roll()?;
             }
-            encode(&mut buf, id, crc, payload);
+            encode(&mut buf, id, crc, false, payload);
             out.push(Appended::Stored((self.ids.len() + pending.len()) as u64));
             pending.push((id, crc));
         }
@@ -344,6 +392,99 @@ impl Log {
         Ok(())
     }
 
+    /// Rewrites the log: `f` is called with every record (erased ones aside)
+    /// and says whether to keep, replace or erase it.
+    ///
+    /// Segments with a change are written anew beside the old ones and
+    /// fsynced; a marker file commits them; they are then renamed into place.
+    /// A crash before the commit leaves the log as it was; after it, opening
+    /// the log finishes the renames. Sequence numbers never change.
+    pub fn rewrite(
+        &mut self,
+        mut f: impl FnMut(&Record) -> Rewrite,
+    ) -> Result<Rewritten, LogError> {
+        let mut done = Rewritten::default();
+        let mut fresh: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let mut changed_ids: Vec<(Uuid, u32)> = Vec::new();
+        let mut seq = 0u64;
+        for path in &self.segments {
+            let mut buf = header().to_vec();
+            let mut changed = false;
+            let scan = scan_segment(path, |fr| {
+                let action = if fr.erased() {
+                    Rewrite::Keep
+                } else {
+                    f(&Record {
+                        seq,
+                        id: fr.id,
+                        payload: fr.payload.to_vec(),
+                    })
+                };
+                seq += 1;
+                match action {
+                    Rewrite::Keep => encode(&mut buf, fr.id, fr.crc, fr.rewritten, fr.payload),
+                    Rewrite::Replace(p) => {
+                        let crc = checksum(fr.id, &p);
+                        encode(&mut buf, fr.id, crc, true, &p);
+                        changed_ids.push((fr.id, crc));
+                        done.replaced += 1;
+                        changed = true;
+                    }
+                    Rewrite::Erase => {
+                        let crc = checksum(fr.id, &[]);
+                        encode(&mut buf, fr.id, crc, true, &[]);
+                        changed_ids.push((fr.id, crc));
+                        done.erased += 1;
+                        changed = true;
+                    }
+                }
+            })?;
+            if let Some((offset, reason)) = scan.damage {
+                return Err(LogError::Corrupt {
+                    path: path.clone(),
+                    offset,
+                    reason,
+                });
+            }
+            if changed {
+                let new = path.with_extension("seg.new");
+                write_synced(&new, &buf)?;
+                fresh.push((new, path.clone()));
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(done);
+        }
+        sync_dir(&self.dir)?;
+        crash_point("log.rewrite_before_commit");
+        write_synced(&self.dir.join(REWRITE_MARKER), b"rewrite committed\n")?;
+        sync_dir(&self.dir)?;
+        for (i, (new, old)) in fresh.iter().enumerate() {
+            fs::rename(new, old).map_err(|e| LogError::io(old, e))?;
+            if i == 0 {
+                crash_point("log.rewrite_mid_rename");
+            }
+        }
+        finish_rewrite(&self.dir)?;
+        // the active segment's file was replaced: write to the new one
+        let active_path = self.segments.last().expect("active segment").clone();
+        self.active = OpenOptions::new()
+            .append(true)
+            .open(&active_path)
+            .map_err(|e| LogError::io(&active_path, e))?;
+        self.active_len = self
+            .active
+            .metadata()
+            .map_err(|e| LogError::io(&active_path, e))?
+            .len();
+        for (id, crc) in changed_ids {
+            self.ids.insert(id, crc);
+            self.rewritten.insert(id);
+        }
+        done.segments = fresh.len();
+        Ok(done)
+    }
+
     /// Calls `f` with every stored record, in sequence order.
     pub fn scan(&self, f: impl FnMut(Record)) -> Result<(), LogError> {
         self.scan_from(0, f)
@@ -373,12 +514,12 @@ fn scan_segments(
 ) -> Result<u64, LogError> {
     let mut seq = 0;
     for (i, path) in segments.iter().enumerate() {
-        let scan = scan_segment(path, |_, id, _, payload| {
-            if seq >= start {
+        let scan = scan_segment(path, |fr| {
+            if seq >= start && !fr.erased() {
                 f(Record {
                     seq,
-                    id,
-                    payload: payload.to_vec(),
+                    id: fr.id,
+                    payload: fr.payload.to_vec(),
                 });
             }
             seq += 1;
@@ -453,8 +594,9 @@ fn checksum(id: Uuid, payload: &[u8]) -> u32 {
     crc.finalize()
 }
 
-fn encode(buf: &mut Vec<u8>, id: Uuid, crc: u32, payload: &[u8]) {
-    buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+fn encode(buf: &mut Vec<u8>, id: Uuid, crc: u32, rewritten: bool, payload: &[u8]) {
+    let flag = if rewritten { REWRITTEN } else { 0 };
+    buf.extend_from_slice(&(payload.len() as u32 | flag).to_le_bytes());
     buf.extend_from_slice(&crc.to_le_bytes());
     buf.extend_from_slice(id.as_bytes());
     buf.extend_from_slice(payload);
@@ -489,6 +631,54 @@ fn list_segments(dir: &Path) -> Result<Vec<PathBuf>, LogError> {
     Ok(segs.into_iter().map(|(_, p)| p).collect())
 }
 
+/// Writes a whole file and makes its content durable.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
+    let mut f = File::create(path).map_err(|e| LogError::io(path, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| LogError::io(path, e))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), LogError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| LogError::io(dir, e))
+}
+
+/// Finishes a committed rewrite (renames what is left, drops the marker) or
+/// discards the files of one that never committed.
+fn finish_rewrite(dir: &Path) -> Result<(), LogError> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    let committed = dir.join(REWRITE_MARKER).exists();
+    let mut touched = false;
+    for entry in fs::read_dir(dir).map_err(|e| LogError::io(dir, e))? {
+        let path = entry.map_err(|e| LogError::io(dir, e))?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let Some(stem) = name.strip_suffix(REWRITE_SUFFIX) else {
+            continue;
+        };
+        if committed {
+            let old = dir.join(format!("{stem}.seg"));
+            fs::rename(&path, &old).map_err(|e| LogError::io(&old, e))?;
+        } else {
+            fs::remove_file(&path).map_err(|e| LogError::io(&path, e))?;
+        }
+        touched = true;
+    }
+    if committed {
+        sync_dir(dir)?;
+        let marker = dir.join(REWRITE_MARKER);
+        fs::remove_file(&marker).map_err(|e| LogError::io(&marker, e))?;
+        touched = true;
+    }
+    if touched {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
 fn create_segment(dir: &Path, n: usize) -> Result<PathBuf, LogError> {
     let path = dir.join(segment_name(n));
     let mut f = OpenOptions::new()
@@ -498,9 +688,7 @@ fn create_segment(dir: &Path, n: usize) -> Result<PathBuf, LogError> {
         .map_err(|e| LogError::io(&path, e))?;
     f.write_all(&header()).map_err(|e| LogError::io(&path, e))?;
     f.sync_all().map_err(|e| LogError::io(&path, e))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| LogError::io(dir, e))?;
+    sync_dir(dir)?;
     Ok(path)
 }
 
@@ -510,9 +698,25 @@ struct Scan {
     damage: Option<(u64, String)>,
 }
 
-/// Reads a segment, calling `f(offset, id, payload)` for each good record,
-/// and stops at the first damaged one.
-fn scan_segment(path: &Path, mut f: impl FnMut(u64, Uuid, u32, &[u8])) -> Result<Scan, LogError> {
+/// One good record as framed in a segment.
+struct Frame<'a> {
+    id: Uuid,
+    crc: u32,
+    /// An erasure rewrote it.
+    rewritten: bool,
+    payload: &'a [u8],
+}
+
+impl Frame<'_> {
+    /// Erased by an erasure: nothing left to read.
+    fn erased(&self) -> bool {
+        self.rewritten && self.payload.is_empty()
+    }
+}
+
+/// Reads a segment, calling `f` for each good record, and stops at the
+/// first damaged one.
+fn scan_segment(path: &Path, mut f: impl FnMut(Frame<'_>)) -> Result<Scan, LogError> {
     let file = File::open(path).map_err(|e| LogError::io(path, e))?;
     let len = file.metadata().map_err(|e| LogError::io(path, e))?.len();
     let mut r = BufReader::with_capacity(1 << 20, file);
@@ -545,7 +749,9 @@ fn scan_segment(path: &Path, mut f: impl FnMut(u64, Uuid, u32, &[u8])) -> Result
         }
         r.read_exact(&mut frame)
             .map_err(|e| LogError::io(path, e))?;
-        let n = u32::from_le_bytes(frame[0..4].try_into().expect("4 bytes")) as usize;
+        let raw = u32::from_le_bytes(frame[0..4].try_into().expect("4 bytes"));
+        let rewritten = raw & REWRITTEN != 0;
+        let n = (raw & !REWRITTEN) as usize;
         let crc = u32::from_le_bytes(frame[4..8].try_into().expect("4 bytes"));
         let id = Uuid::from_bytes(frame[8..24].try_into().expect("16 bytes"));
         if n > MAX_RECORD_LEN {
@@ -572,7 +778,12 @@ fn scan_segment(path: &Path, mut f: impl FnMut(u64, Uuid, u32, &[u8])) -> Result
                 damage: Some((offset, "checksum mismatch".into())),
             });
         }
-        f(offset, id, crc, &payload);
+        f(Frame {
+            id,
+            crc,
+            rewritten,
+            payload: &payload,
+        });
         offset += 24 + n as u64;
     }
     Ok(Scan { len, damage: None })
@@ -782,5 +993,142 @@ mod tests {
         let (_log, _) = open(tmp.path());
         let err = Log::open(tmp.path(), LogOptions::default()).unwrap_err();
         assert!(matches!(err, LogError::Locked(_)), "{err}");
+    }
+
+    /// A log of `n` records `r0`, `r1`, ... over small segments.
+    fn small_log(dir: &Path, n: u128) -> Log {
+        let (mut log, _) = Log::open(dir, LogOptions { segment_bytes: 100 }).unwrap();
+        for i in 0..n {
+            let p = format!("r{i}");
+            log.append_batch([(id(i), p.as_bytes())]).unwrap();
+        }
+        log
+    }
+
+    fn payloads(log: &Log) -> Vec<(u64, String)> {
+        log.read_all()
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.seq, String::from_utf8(r.payload).unwrap()))
+            .collect()
+    }
+
+    fn erase_2_redact_5(r: &Record) -> Rewrite {
+        match r.seq {
+            2 => Rewrite::Erase,
+            5 => Rewrite::Replace(b"redacted".to_vec()),
+            _ => Rewrite::Keep,
+        }
+    }
+
+    #[test]
+    fn rewrite_erases_and_replaces_keeping_sequence_numbers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut log = small_log(tmp.path(), 8);
+        assert!(log.segments.len() > 2, "the test needs several segments");
+        let done = log.rewrite(erase_2_redact_5).unwrap();
+        assert_eq!((done.erased, done.replaced, done.segments), (1, 1, 2));
+        let expect: Vec<(u64, String)> = [0, 1, 3, 4, 5, 6, 7]
+            .iter()
+            .map(|&s| {
+                (
+                    s,
+                    if s == 5 {
+                        "redacted".into()
+                    } else {
+                        format!("r{s}")
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(payloads(&log), expect);
+        // re-sends of the originals are duplicates, new records follow on
+        let out = log
+            .append_batch([
+                (id(2), &b"r2"[..]),
+                (id(5), &b"r5"[..]),
+                (id(8), &b"r8"[..]),
+            ])
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                Appended::Duplicate,
+                Appended::Duplicate,
+                Appended::Stored(8)
+            ]
+        );
+        drop(log);
+        // the same after reopening, for the log and for a reader
+        let (mut log, rec) = Log::open(tmp.path(), LogOptions { segment_bytes: 100 }).unwrap();
+        assert!(rec.is_none());
+        assert_eq!(log.len(), 9);
+        assert_eq!(payloads(&log).len(), 8);
+        assert_eq!(
+            log.append_batch([(id(2), &b"other"[..])]).unwrap(),
+            vec![Appended::Duplicate]
+        );
+        let mut seen = Vec::new();
+        LogReader::open(tmp.path())
+            .unwrap()
+            .scan(|r| seen.push(r.seq))
+            .unwrap();
+        assert_eq!(seen, vec![0, 1, 3, 4, 5, 6, 7, 8]);
+        // nothing of the erased payload is left on disk
+        for seg in list_segments(tmp.path()).unwrap() {
+            let bytes = fs::read(seg).unwrap();
+            assert!(!bytes.windows(2).any(|w| w == b"r2"));
+        }
+    }
+
+    #[test]
+    fn an_uncommitted_rewrite_is_discarded_and_a_committed_one_finished() {
+        let tmp = tempfile::tempdir().unwrap();
+        let before = {
+            let log = small_log(tmp.path(), 8);
+            payloads(&log)
+        };
+        // a crash before the commit: new segments beside the old, no marker
+        let seg = tmp.path().join(segment_name(1));
+        fs::write(seg.with_extension("seg.new"), b"half a rewrite").unwrap();
+        let (log, _) = Log::open(tmp.path(), LogOptions { segment_bytes: 100 }).unwrap();
+        assert_eq!(payloads(&log), before);
+        assert!(!seg.with_extension("seg.new").exists());
+        drop(log);
+
+        // a crash after the commit, with one segment renamed: build the
+        // rewritten segments in a copy and lay them out as the crash would
+        let copy = tempfile::tempdir().unwrap();
+        for seg in list_segments(tmp.path()).unwrap() {
+            fs::copy(&seg, copy.path().join(seg.file_name().unwrap())).unwrap();
+        }
+        let mut rewritten = Log::open(copy.path(), LogOptions { segment_bytes: 100 })
+            .unwrap()
+            .0;
+        rewritten.rewrite(erase_2_redact_5).unwrap();
+        let expect = payloads(&rewritten);
+        drop(rewritten);
+        let changed: Vec<PathBuf> = list_segments(copy.path())
+            .unwrap()
+            .into_iter()
+            .filter(|p| {
+                fs::read(p).unwrap() != fs::read(tmp.path().join(p.file_name().unwrap())).unwrap()
+            })
+            .collect();
+        assert_eq!(changed.len(), 2);
+        fs::copy(
+            &changed[0],
+            tmp.path().join(changed[0].file_name().unwrap()),
+        )
+        .unwrap();
+        let pending = tmp
+            .path()
+            .join(changed[1].file_name().unwrap())
+            .with_extension("seg.new");
+        fs::copy(&changed[1], &pending).unwrap();
+        fs::write(tmp.path().join(REWRITE_MARKER), b"").unwrap();
+        let (log, _) = Log::open(tmp.path(), LogOptions { segment_bytes: 100 }).unwrap();
+        assert_eq!(payloads(&log), expect);
+        assert!(!pending.exists() && !tmp.path().join(REWRITE_MARKER).exists());
     }
 }
