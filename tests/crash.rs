@@ -93,7 +93,8 @@ impl Harness {
         let mut cmd = cadre(&self.data);
         cmd.arg("--config")
             .arg(&self.config)
-            .args(["serve", "--port", &port.to_string(), "--token", TOKEN])
+            .args(["serve", "--port", &port.to_string()])
+            .env("CADRE_INGEST_TOKEN", TOKEN)
             .env("CADRE_LOG", "info")
             .env_remove(cadre_failpoint::ENV)
             .stdout(Stdio::null())

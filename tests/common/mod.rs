@@ -109,7 +109,8 @@ impl Server {
         let port = free_port();
         let child = cadre(data)
             .args(global)
-            .args(["serve", "--port", &port.to_string(), "--token", token])
+            .args(["serve", "--port", &port.to_string()])
+            .env("CADRE_INGEST_TOKEN", token)
             .args(serve_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -40,6 +40,15 @@ impl Role {
         matches!(self, Role::Admin | Role::Ingest)
     }
 
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Planner,
+        Role::Leader,
+        Role::Viewer,
+        Role::Ingest,
+    ];
+
     /// May read aggregate figures.
     pub fn may_read(self) -> bool {
         !matches!(self, Role::Ingest)

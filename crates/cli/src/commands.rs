@@ -257,6 +257,8 @@ fn run_server(
     announce: impl FnOnce(&str),
 ) -> Result<ExitCode> {
     let Engines { kafka, clickhouse } = engines;
+    // a bad certificate stops the start, before anything else is opened
+    let tls = settings.tls.acceptor()?;
     let config = ServerConfig {
         addr,
         access,
@@ -285,12 +287,13 @@ fn run_server(
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
             format!("cannot listen on {addr}; is another cadre running? pick another --port")
         })?;
-        announce(&format!("http://{}", listener.local_addr()?));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        announce(&format!("{scheme}://{}", listener.local_addr()?));
         let shutdown = async {
             stop_signal().await;
             eprintln!("stopping");
         };
-        cadre_server::serve(service, listener, shutdown)
+        cadre_server::serve(service, listener, tls, shutdown)
             .await
             .context("server failed")
     })?;
@@ -343,9 +346,29 @@ fn kafka_into_service(
     }))
 }
 
-fn serve(data: &Path, a: ServeArgs, settings: Settings) -> Result<ExitCode> {
+fn serve(data: &Path, a: ServeArgs, mut settings: Settings) -> Result<ExitCode> {
     let ingestor = open(data, &settings)?;
-    let (access, _, admin) = tokens(data, &settings, a.token, &[])?;
+    let given = match &a.token_file {
+        Some(f) => {
+            let t = fs::read_to_string(f)
+                .with_context(|| format!("cannot read the token file {}", f.display()))?;
+            let t = t.trim().to_string();
+            if t.is_empty() {
+                bail!("the token file {} is empty", f.display());
+            }
+            Some(t)
+        }
+        None => std::env::var("CADRE_INGEST_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty()),
+    };
+    let (access, _, admin) = tokens(data, &settings, given, &[])?;
+    if let (Some(cert), Some(key)) = (a.tls_cert, a.tls_key) {
+        settings.tls = cadre_server::TlsConfig {
+            cert: Some(cert),
+            key: Some(key),
+        };
+    }
     let kafka = if a.kafka {
         let mut cfg = kafka_config(&settings, &a.kafka_args);
         if let Some(g) = &a.group {

@@ -241,9 +241,18 @@ pub struct ServeArgs {
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: std::net::IpAddr,
-    /// Bearer token for POST /v1/events; default: DATA_DIR/ingest.token, created on first use.
-    #[arg(long, env = "CADRE_INGEST_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    /// File holding the bearer token for POST /v1/events (or set the
+    /// CADRE_INGEST_TOKEN environment variable); default: DATA_DIR/ingest.token,
+    /// created on first use. A token is never taken on the command line,
+    /// where other users of the machine could read it.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// PEM certificate chain to serve HTTPS with (with --tls-key; overrides `[tls] cert`).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate (with --tls-cert; overrides `[tls] key`).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// Also consume the Kafka events topic (the `[kafka]` table, or these flags) while serving.
     #[arg(long)]
     pub kafka: bool,

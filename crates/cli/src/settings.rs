@@ -19,6 +19,8 @@ pub struct Settings {
     pub access: cadre_access::AccessConfig,
     /// Request limits of `serve`.
     pub server: cadre_server::Limits,
+    /// The certificate and key `serve` speaks TLS with.
+    pub tls: cadre_server::TlsConfig,
     /// Where Kafka is, for `produce`, `consume` and `serve --kafka`.
     pub kafka: cadre_kafka::KafkaConfig,
     /// Where ClickHouse is, for `clickhouse` and `serve --clickhouse`.

@@ -21,4 +21,4 @@ pub use import::{import_file, ImportError, ImportSummary};
 pub use store::{
     Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Outcome, StoreLayout, StoreReader,
 };
-pub use validate::{Rejection, Validator, SCHEMAS};
+pub use validate::{Rejection, Validator, ENVELOPE_SCHEMA, SCHEMAS};

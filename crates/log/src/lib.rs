@@ -218,7 +218,10 @@ impl Log {
                 ids.insert(f.id, f.crc);
             })?;
             if let Some((offset, reason)) = scan.damage {
-                if Some(i) != last {
+                // a whole header that is not a cadre header is a foreign or
+                // damaged file, not a torn write: truncating after it would
+                // let appends follow bytes the next open cannot read
+                if Some(i) != last || (offset == 0 && scan.len >= HEADER_LEN) {
                     return Err(LogError::Corrupt {
                         path: path.clone(),
                         offset,
@@ -916,6 +919,24 @@ mod tests {
         fs::write(&seg, bytes).unwrap();
         let err = Log::open(tmp.path(), opts).unwrap_err();
         assert!(matches!(err, LogError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_foreign_header_on_the_last_segment_refuses_to_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut log, _) = Log::open(tmp.path(), LogOptions::default()).unwrap();
+        log.append_batch([(id(1), &b"{}"[..])]).unwrap();
+        drop(log);
+        let seg = tmp.path().join("00000000.seg");
+        let mut bytes = fs::read(&seg).unwrap();
+        bytes[3] ^= 0x20;
+        fs::write(&seg, &bytes).unwrap();
+        let err = Log::open(tmp.path(), LogOptions::default()).unwrap_err();
+        assert!(
+            matches!(err, LogError::Corrupt { offset: 0, .. }),
+            "{err}"
+        );
+        assert_eq!(fs::read(&seg).unwrap(), bytes, "nothing truncated");
     }
 
     #[test]

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Form, Path, State};
+use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use cadre_access::Role;
 use cadre_ingest::{parse_body, parse_lines, Outcome};
@@ -16,7 +16,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{require, COOKIE};
-use crate::views;
 use crate::{ApiError, Service};
 
 const DASHBOARD: &str = include_str!("../assets/index.html");
@@ -41,31 +40,21 @@ const ASSETS: [(&str, &str, &str); 3] = [
     ),
 ];
 
+/// The browser pages, then every endpoint of the API ([`crate::openapi::ENDPOINTS`]).
 pub(crate) fn router(service: Arc<Service>) -> Router {
-    let max_body = service.limits.max_body_bytes;
     Router::new()
         .route("/", get(dashboard))
         .route("/assets/{file}", get(asset))
         .route("/login", get(login_form).post(login))
         .route("/logout", get(logout).post(logout))
-        .route("/health", get(health))
-        .route("/metrics", get(metrics))
-        .route("/v1/me", get(me))
-        .route("/v1/status", get(status))
-        .route(
-            "/v1/events",
-            post(post_events).layer(DefaultBodyLimit::max(max_body)),
-        )
-        .route("/v1/units", get(views::units))
-        .route("/v1/gaps/units", get(views::gaps_by_unit))
-        .route("/v1/gaps/competencies", get(views::gaps_by_competency))
-        .route("/v1/gaps/categories", get(views::gaps_by_category))
-        .route("/v1/gaps/heatmap", get(views::heatmap))
-        .route("/v1/query/{kind}", get(views::query))
-        .route("/v1/employees/{id}", get(views::profile))
-        .route("/v1/succession/{position}", get(views::position_detail))
-        .route("/v1/reports/succession", get(views::succession_report))
+        .merge(crate::openapi::routes(&service.limits))
+        .fallback(not_found)
         .with_state(service)
+}
+
+/// Any other path: a JSON 404, like every other error of the API.
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no such endpoint {}; see /openapi.json", uri.path()))
 }
 
 /// The dashboard, for signed-in callers; others are sent to the sign-in form.
@@ -150,11 +139,11 @@ async fn logout() -> Response {
         .into_response()
 }
 
-async fn health() -> Json<Value> {
+pub(crate) async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-async fn metrics(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn metrics(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Response, ApiError> {
     require(&s, &headers, Role::may_read, "read metrics")?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -164,7 +153,7 @@ async fn metrics(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Re
 }
 
 /// `GET /v1/me`: who the token belongs to and what they may do.
-async fn me(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn me(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let who = require(&s, &headers, |_| true, "")?;
     Ok(Json(json!({
         "name": who.name,
@@ -180,7 +169,7 @@ async fn me(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Json<Va
     })))
 }
 
-async fn status(
+pub(crate) async fn status(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
@@ -199,7 +188,7 @@ async fn status(
 ///
 /// 200 when every item was accepted or a duplicate; 422 when any was
 /// rejected (the others are stored all the same; the body says which).
-async fn post_events(
+pub(crate) async fn post_events(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,

@@ -14,6 +14,8 @@ mod checkpoints;
 mod error;
 mod limits;
 mod metrics;
+mod openapi;
+mod tls;
 mod views;
 
 use std::net::SocketAddr;
@@ -26,6 +28,8 @@ use chrono::{DateTime, Utc};
 pub use error::ApiError;
 pub use limits::Limits;
 pub use metrics::Metrics;
+pub use openapi::document as openapi_document;
+pub use tls::{TlsAcceptor, TlsConfig, TlsError};
 
 /// What the server needs to know.
 #[derive(Debug, Clone)]
@@ -303,16 +307,17 @@ fn restore(
 }
 
 /// Serves on a bound listener until `shutdown` resolves, then lets requests
-/// in flight finish (at most 30 s). Each connection must send its request
+/// in flight finish (at most 30 s); with `tls`, every connection is TLS.
+/// Each connection must finish its TLS handshake and send its request
 /// headers within the configured time, or it is closed: clients that trickle
 /// bytes (slow loris) cannot hold the server's connections.
 pub async fn serve(
     service: Arc<Service>,
     listener: tokio::net::TcpListener,
+    tls: Option<TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use hyper_util::service::TowerToHyperService;
+    use hyper_util::rt::TokioTimer;
     let header_timeout =
         std::time::Duration::from_secs_f64(service.limits.header_timeout_secs.max(0.1));
     let app = api::router(service);
@@ -334,14 +339,18 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let conn = http.serve_connection(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(app.clone()),
-                );
-                let conn = graceful.watch(conn);
+                let (http, watcher, app) = (http.clone(), graceful.watcher(), app.clone());
+                let Some(tls) = tls.clone() else {
+                    tokio::spawn(connection(http, watcher, stream, app));
+                    continue;
+                };
+                // the handshake runs against the same clock as the headers,
+                // so a silent client holds nothing for long
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection closed");
+                    match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => connection(http, watcher, stream, app).await,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
                     }
                 });
             }
@@ -351,6 +360,24 @@ pub async fn serve(
     drop(listener);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(30), graceful.shutdown()).await;
     Ok(())
+}
+
+/// Serves one connection, plain or TLS, until it closes.
+async fn connection<I>(
+    http: hyper::server::conn::http1::Builder,
+    watcher: hyper_util::server::graceful::Watcher,
+    io: I,
+    app: axum::Router,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = http.serve_connection(
+        hyper_util::rt::TokioIo::new(io),
+        hyper_util::service::TowerToHyperService::new(app),
+    );
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(error = %e, "connection closed");
+    }
 }
 
 /// The router, for tests that drive it without a socket.

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -35,6 +36,32 @@ pub(crate) struct Params {
     format: Option<String>,
     /// Which table of a query answer to send as CSV (default: the first).
     table: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    /// Bad parameters are a JSON 400 like every other error of the API.
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<Params>::from_request_parts(parts, state)
+            .await
+            .map(|Query(p)| p)
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// The one `{...}` segment of a path, percent-decoded.
+pub(crate) struct Segment(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Segment {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(p)| Segment(p))
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
+    }
 }
 
 fn nonempty(v: Option<String>) -> Option<String> {
@@ -156,7 +183,7 @@ fn table_json(snap: &Snapshot, t: Table) -> Value {
 pub(crate) async fn units(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    Query(p): Query<Params>,
+    p: Params,
 ) -> Result<Json<Value>, ApiError> {
     let who = require(&s, &headers, Role::may_read, "read figures")?;
     let as_of = parse_as_of(p.as_of.as_deref())?;
@@ -177,7 +204,7 @@ pub(crate) async fn units(
 pub(crate) async fn gaps_by_unit(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    Query(p): Query<Params>,
+    p: Params,
 ) -> Result<Response, ApiError> {
     let who = require(&s, &headers, Role::may_read, "read figures")?;
     let v = analyse(s, who, p.as_of.clone(), |who, snap, g| {
@@ -230,7 +257,7 @@ async fn scoped_rollup(
 pub(crate) async fn gaps_by_competency(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    Query(p): Query<Params>,
+    p: Params,
 ) -> Result<Response, ApiError> {
     scoped_rollup(s, headers, p, "competencies", Analysis::by_competency).await
 }
@@ -238,7 +265,7 @@ pub(crate) async fn gaps_by_competency(
 pub(crate) async fn gaps_by_category(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    Query(p): Query<Params>,
+    p: Params,
 ) -> Result<Response, ApiError> {
     scoped_rollup(s, headers, p, "categories", Analysis::by_category).await
 }
@@ -248,7 +275,7 @@ pub(crate) async fn gaps_by_category(
 pub(crate) async fn heatmap(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    Query(p): Query<Params>,
+    p: Params,
 ) -> Result<Response, ApiError> {
     let who = require(&s, &headers, Role::may_read, "read figures")?;
     let asked = nonempty(p.parent.clone());
@@ -327,8 +354,8 @@ const INDIVIDUAL_TABLES: [&str; 3] = ["employees", "members", "development"];
 pub(crate) async fn query(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    Path(kind): Path<String>,
-    Query(p): Query<Params>,
+    Segment(kind): Segment,
+    p: Params,
 ) -> Result<Response, ApiError> {
     let who = require(&s, &headers, Role::may_read, "read figures")?;
     let kind = QueryKind::parse(&kind).ok_or_else(|| {
@@ -441,8 +468,8 @@ fn check_employee(who: &Principal, snap: &Snapshot, employee: &str) -> Result<()
 pub(crate) async fn profile(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(p): Query<Params>,
+    Segment(id): Segment,
+    p: Params,
 ) -> Result<Response, ApiError> {
     let who = require(
         &s,
@@ -533,7 +560,7 @@ pub(crate) async fn profile(
 pub(crate) async fn succession_report(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    Query(p): Query<Params>,
+    p: Params,
 ) -> Result<Response, ApiError> {
     let who = require(
         &s,
@@ -592,8 +619,8 @@ pub(crate) async fn succession_report(
 pub(crate) async fn position_detail(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
-    Path(position): Path<String>,
-    Query(p): Query<Params>,
+    Segment(position): Segment,
+    p: Params,
 ) -> Result<Response, ApiError> {
     let who = require(
         &s,
