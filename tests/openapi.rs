@@ -64,7 +64,10 @@ fn the_document_describes_what_the_server_answers() {
     let (code, body) = server.get("/v1/nothing-here");
     assert_eq!(code, 404);
     let v: Value = serde_json::from_slice(&body).expect("a JSON error");
-    assert!(v["error"].as_str().unwrap().contains("/openapi.json"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("/openapi.json"),
+        "{v}"
+    );
     // a malformed parameter is a JSON 400 as the document says
     let (code, body) = server.get("/v1/query/trends?months=many");
     assert_eq!(code, 400, "{}", String::from_utf8_lossy(&body));
@@ -95,7 +98,9 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let candidate = &succession["tables"]["candidates"]["rows"][0];
     let (employee, position) = (
         candidate["candidate_id"].as_str().expect("a candidate"),
-        candidate["position_id"].as_str().expect("a critical position"),
+        candidate["position_id"]
+            .as_str()
+            .expect("a critical position"),
     );
     let config = tmp.path().join("schemathesis.toml");
     std::fs::write(
@@ -119,7 +124,14 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         // the event schema's patterns are slow to generate for; that is not a finding
         .args(["--suppress-health-check", "too_slow,filter_too_much"])
         // one worker: hypothesis is not thread-safe on this Python (3.11)
-        .args(["--max-examples", "40", "--seed", "20261202", "--workers", "1"])
+        .args([
+            "--max-examples",
+            "40",
+            "--seed",
+            "20261202",
+            "--workers",
+            "1",
+        ])
         .args(["--request-timeout", "60"])
         .args(["--report", "junit", "--report-dir"])
         .arg(&report)
@@ -140,10 +152,16 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
     };
     let (selected, total) = count("Selected:").expect("a summary of the operations");
-    assert!(selected == total && total >= 14, "operations tested:\n{stdout}");
+    assert!(
+        selected == total && total >= 14,
+        "operations tested:\n{stdout}"
+    );
     assert!(stdout.contains(&format!("Tested: {total}")), "{stdout}");
     for phase in ["Coverage", "Fuzzing"] {
-        assert!(stdout.contains(&format!("✅ {phase}")), "{phase} phase passed:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("✅ {phase}")),
+            "{phase} phase passed:\n{stdout}"
+        );
     }
     println!("{stdout}");
     server.stop();

@@ -16,7 +16,14 @@ fn certificate(dir: &Path, name: &str) -> (String, String) {
     let cert = dir.join(format!("{name}.crt"));
     let key = dir.join(format!("{name}.key"));
     let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
         .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
         .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
         .arg(&key)
@@ -24,7 +31,11 @@ fn certificate(dir: &Path, name: &str) -> (String, String) {
         .arg(&cert)
         .output()
         .expect("openssl is installed (bash .ci/run installs it)");
-    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (
         cert.to_str().unwrap().to_string(),
         key.to_str().unwrap().to_string(),
@@ -75,7 +86,11 @@ fn serve_speaks_https_with_the_given_certificate_and_never_prints_a_token() {
             break;
         }
         assert!(Instant::now() < deadline, "no HTTPS answer on {port}");
-        assert!(child.try_wait().unwrap().is_none(), "serve exited: {}", std::fs::read_to_string(&stderr).unwrap());
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "serve exited: {}",
+            std::fs::read_to_string(&stderr).unwrap()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let (_, code, body) = curl(Some(&cert), &format!("{base}/health"), &[]);
@@ -87,13 +102,24 @@ fn serve_speaks_https_with_the_given_certificate_and_never_prints_a_token() {
     let (_, code, body) = curl(
         Some(&cert),
         &format!("{base}/v1/events"),
-        &["-H", &auth, "-H", "Content-Type: application/json", "--data-binary", event],
+        &[
+            "-H",
+            &auth,
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            event,
+        ],
     );
     assert_eq!(code, 200, "{body}");
     assert!(body.contains(r#""accepted":1"#), "{body}");
     let admin = std::fs::read_to_string(data.join("admin.token")).unwrap();
     let admin_auth = format!("Authorization: Bearer {}", admin.trim());
-    let (_, code, body) = curl(Some(&cert), &format!("{base}/v1/status"), &["-H", &admin_auth]);
+    let (_, code, body) = curl(
+        Some(&cert),
+        &format!("{base}/v1/status"),
+        &["-H", &admin_auth],
+    );
     assert_eq!(code, 200, "{body}");
 
     // a client that does not trust the certificate refuses it (curl exit 60)
@@ -115,9 +141,18 @@ fn serve_speaks_https_with_the_given_certificate_and_never_prints_a_token() {
     let status = child.wait().unwrap();
     assert!(status.success(), "serve stops cleanly: {status}");
     let printed = std::fs::read_to_string(&stderr).unwrap();
-    assert!(printed.contains(&format!("https://127.0.0.1:{port}")), "{printed}");
-    assert!(!printed.contains(token), "the ingest token was printed:\n{printed}");
-    assert!(!printed.contains(admin.trim()), "the admin token was printed:\n{printed}");
+    assert!(
+        printed.contains(&format!("https://127.0.0.1:{port}")),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains(token),
+        "the ingest token was printed:\n{printed}"
+    );
+    assert!(
+        !printed.contains(admin.trim()),
+        "the admin token was printed:\n{printed}"
+    );
 }
 
 #[test]
@@ -128,12 +163,23 @@ fn a_bad_certificate_or_a_token_on_the_command_line_is_refused_at_start() {
     let (_, other_key) = certificate(tmp.path(), "two");
     let port = free_port().to_string();
     let out = run(
-        cadre(&data).args(["serve", "--port", &port, "--tls-cert", &cert, "--tls-key", &other_key]),
+        cadre(&data).args([
+            "serve",
+            "--port",
+            &port,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &other_key,
+        ]),
         1,
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not usable together"), "{err}");
-    let out = run(cadre(&data).args(["serve", "--port", &port, "--tls-cert", &cert]), 2);
+    let out = run(
+        cadre(&data).args(["serve", "--port", &port, "--tls-cert", &cert]),
+        2,
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-key"));
     let missing = tmp.path().join("missing.pem");
     let out = run(
@@ -145,6 +191,9 @@ fn a_bad_certificate_or_a_token_on_the_command_line_is_refused_at_start() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pem"));
     // a secret on the command line would be visible to every user of the machine
-    let out = run(cadre(&data).args(["serve", "--port", &port, "--token", "s3cret"]), 2);
+    let out = run(
+        cadre(&data).args(["serve", "--port", &port, "--token", "s3cret"]),
+        2,
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--token"));
 }

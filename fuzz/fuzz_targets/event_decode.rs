@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
                 .validate(&again)
                 .unwrap_or_else(|r| panic!("a valid event re-encodes to an invalid one: {r:?}"));
             assert_eq!(back, event, "re-encoding changes the event");
-            assert_eq!(serde_json::from_str::<serde_json::Value>(&event.to_json()).ok(), Some(again));
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&event.to_json()).ok(),
+                Some(again)
+            );
         }
     }
 });

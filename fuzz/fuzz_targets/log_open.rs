@@ -21,10 +21,19 @@ fuzz_target!(|data: &[u8]| {
     let [n, mode, rest @ ..] = data else { return };
     let dir = tempfile::Builder::new()
         .prefix("cadre-fuzz-log")
-        .tempdir_in(if std::path::Path::new("/dev/shm").is_dir() { "/dev/shm" } else { "/tmp" })
+        .tempdir_in(if std::path::Path::new("/dev/shm").is_dir() {
+            "/dev/shm"
+        } else {
+            "/tmp"
+        })
         .expect("temp dir");
     let stored: Vec<(Uuid, Vec<u8>)> = (0..(*n % 6) as u128)
-        .map(|i| (Uuid::from_u128(i + 1), format!("{{\"n\":{i}}}").into_bytes()))
+        .map(|i| {
+            (
+                Uuid::from_u128(i + 1),
+                format!("{{\"n\":{i}}}").into_bytes(),
+            )
+        })
         .collect();
     {
         let (mut log, _) = Log::open(dir.path(), LogOptions::default()).expect("a new log opens");
@@ -52,16 +61,24 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => panic!("open failed: {e}"),
     };
     let prefix = kept.len().min(stored.len());
-    assert_eq!(kept[..prefix], stored[..prefix], "kept records are what was stored");
+    assert_eq!(
+        kept[..prefix],
+        stored[..prefix],
+        "kept records are what was stored"
+    );
     if mode % 2 == 0 {
-        assert!(kept.len() >= stored.len(), "a garbage tail cost stored records");
+        assert!(
+            kept.len() >= stored.len(),
+            "a garbage tail cost stored records"
+        );
     }
     let (mut log, recovery) = Log::open(dir.path(), LogOptions::default()).expect("second open");
     assert_eq!(recovery, None, "a second open recovers nothing");
     assert_eq!(records(&log), kept, "a second open reads the same");
     let extra = Uuid::from_u128(u128::MAX);
     if !log.contains(&extra) {
-        log.append_batch([(extra, b"{}".as_slice())]).expect("append after recovery");
+        log.append_batch([(extra, b"{}".as_slice())])
+            .expect("append after recovery");
         drop(log);
         let (log, _) = Log::open(dir.path(), LogOptions::default()).expect("third open");
         let mut want = kept.clone();

@@ -932,10 +932,7 @@ mod tests {
         bytes[3] ^= 0x20;
         fs::write(&seg, &bytes).unwrap();
         let err = Log::open(tmp.path(), LogOptions::default()).unwrap_err();
-        assert!(
-            matches!(err, LogError::Corrupt { offset: 0, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, LogError::Corrupt { offset: 0, .. }), "{err}");
         assert_eq!(fs::read(&seg).unwrap(), bytes, "nothing truncated");
     }
 

@@ -54,7 +54,10 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
 
 /// Any other path: a JSON 404, like every other error of the API.
 async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("no such endpoint {}; see /openapi.json", uri.path()))
+    ApiError::NotFound(format!(
+        "no such endpoint {}; see /openapi.json",
+        uri.path()
+    ))
 }
 
 /// The dashboard, for signed-in callers; others are sent to the sign-in form.
@@ -143,7 +146,10 @@ pub(crate) async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-pub(crate) async fn metrics(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn metrics(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     require(&s, &headers, Role::may_read, "read metrics")?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -153,7 +159,10 @@ pub(crate) async fn metrics(State(s): State<Arc<Service>>, headers: HeaderMap) -
 }
 
 /// `GET /v1/me`: who the token belongs to and what they may do.
-pub(crate) async fn me(State(s): State<Arc<Service>>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn me(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     let who = require(&s, &headers, |_| true, "")?;
     Ok(Json(json!({
         "name": who.name,

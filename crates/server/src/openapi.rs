@@ -348,9 +348,7 @@ async fn document_handler() -> axum::Json<Value> {
 pub fn document() -> Value {
     let mut paths = Map::new();
     for e in ENDPOINTS {
-        let entry = paths
-            .entry(e.path.to_string())
-            .or_insert_with(|| json!({}));
+        let entry = paths.entry(e.path.to_string()).or_insert_with(|| json!({}));
         entry[e.method] = operation(e);
     }
     json!({
@@ -414,7 +412,10 @@ fn operation_id(e: &Endpoint) -> String {
         .path
         .split('/')
         .filter(|w| !w.is_empty() && *w != "v1")
-        .map(|w| w.trim_matches(|c| c == '{' || c == '}').replace(['.', '-'], "_"))
+        .map(|w| {
+            w.trim_matches(|c| c == '{' || c == '}')
+                .replace(['.', '-'], "_")
+        })
         .collect();
     format!("{}_{}", e.method, words.join("_"))
 }
@@ -438,7 +439,10 @@ fn parameter(p: &Param) -> Value {
 fn ok_response(a: Answer) -> Value {
     let schema_ref = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     let (description, content) = match a {
-        Answer::Json(name) => ("OK", json!({"application/json": {"schema": schema_ref(name)}})),
+        Answer::Json(name) => (
+            "OK",
+            json!({"application/json": {"schema": schema_ref(name)}}),
+        ),
         Answer::JsonOrCsv(name) => (
             "OK: JSON, or with format=csv a table as CSV",
             json!({
@@ -471,22 +475,24 @@ fn error_response(code: u16, e: &Endpoint) -> Value {
         401 => "No valid bearer token",
         403 => match e.access {
             Access::Ingest => "The token's role may not post events",
-            Access::Individuals => "The role may not see individuals, or the employee is outside the caller's scope",
-            Access::Succession => "The role may not see succession plans, or the unit is outside the caller's scope",
+            Access::Individuals => {
+                "The role may not see individuals, or the employee is outside the caller's scope"
+            }
+            Access::Succession => {
+                "The role may not see succession plans, or the unit is outside the caller's scope"
+            }
             _ => "The role may not read this, or the unit is outside the caller's scope",
         },
         404 => "The unit, employee, position, query or table does not exist",
         413 => "The body or the number of events is over the limit; nothing was stored",
         422 => "Some items were rejected; the others were stored (the body says which)",
         429 => "The token posts faster than its rate allows; nothing was stored",
-        503 => "Storage or the audit log is unavailable; nothing was acknowledged, retrying is safe",
+        503 => {
+            "Storage or the audit log is unavailable; nothing was acknowledged, retrying is safe"
+        }
         _ => "A fault of the server",
     };
-    let schema = if code == 422 {
-        "IngestResult"
-    } else {
-        "Error"
-    };
+    let schema = if code == 422 { "IngestResult" } else { "Error" };
     let mut r = json!({
         "description": description,
         "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}},
@@ -508,7 +514,9 @@ fn error_response(code: u16, e: &Endpoint) -> Value {
 }
 
 fn query_kinds() -> Vec<&'static str> {
-    cadre_analytics::QueryKind::ALL.map(cadre_analytics::QueryKind::name).to_vec()
+    cadre_analytics::QueryKind::ALL
+        .map(cadre_analytics::QueryKind::name)
+        .to_vec()
 }
 
 /// A JSON object with these required keys (others allowed).
@@ -664,17 +672,36 @@ mod tests {
         let doc = document();
         let mut seen = std::collections::HashSet::new();
         for e in ENDPOINTS {
-            assert!(seen.insert((e.method, e.path)), "{} {} twice", e.method, e.path);
+            assert!(
+                seen.insert((e.method, e.path)),
+                "{} {} twice",
+                e.method,
+                e.path
+            );
             let op = &doc["paths"][e.path][e.method];
-            assert!(op.is_object(), "{} {} not in the document", e.method, e.path);
+            assert!(
+                op.is_object(),
+                "{} {} not in the document",
+                e.method,
+                e.path
+            );
             // every {name} of the path is a required path parameter
-            for name in e.path.split('{').skip(1).filter_map(|s| s.split('}').next()) {
+            for name in e
+                .path
+                .split('{')
+                .skip(1)
+                .filter_map(|s| s.split('}').next())
+            {
                 let p = op["parameters"]
                     .as_array()
                     .unwrap()
                     .iter()
                     .find(|p| p["name"] == name && p["in"] == "path");
-                assert!(p.is_some_and(|p| p["required"] == true), "{}: {name}", e.path);
+                assert!(
+                    p.is_some_and(|p| p["required"] == true),
+                    "{}: {name}",
+                    e.path
+                );
             }
             assert!(op["responses"]["200"].is_object());
             assert!(op["responses"]["500"].is_object());
@@ -705,7 +732,10 @@ mod tests {
             let name = r
                 .strip_prefix("#/components/schemas/")
                 .unwrap_or_else(|| panic!("{r} is not a component reference"));
-            assert!(doc["components"]["schemas"][name].is_object(), "{r} resolves");
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "{r} resolves"
+            );
         }
     }
 

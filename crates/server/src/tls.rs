@@ -58,7 +58,8 @@ impl TlsConfig {
             _ => return Err(TlsError::Incomplete),
         };
         let certs = read_certs(cert)?;
-        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| file_error("private key", key, e))?;
+        let key =
+            PrivateKeyDer::from_pem_file(key).map_err(|e| file_error("private key", key, e))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
