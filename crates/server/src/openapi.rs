@@ -340,8 +340,10 @@ pub(crate) fn routes(limits: &Limits) -> axum::Router<Arc<Service>> {
     })
 }
 
-async fn document_handler() -> axum::Json<Value> {
-    axum::Json(document())
+/// The document is the same for the life of the process: made once, on first request.
+async fn document_handler() -> axum::Json<&'static Value> {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    axum::Json(DOCUMENT.get_or_init(document))
 }
 
 /// The OpenAPI 3.1 document of the API.
