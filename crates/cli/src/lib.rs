@@ -4,6 +4,7 @@
 //! command here wires the library crates together and owns what the user
 //! sees: progress bars, summaries and error messages that say what to do.
 
+mod bench;
 mod commands;
 mod render;
 mod settings;
@@ -164,6 +165,78 @@ pub enum Command {
     /// means files cadre does not manage still mention the person; they are
     /// listed.
     Erase(EraseArgs),
+    /// Measure this machine: ingest, projection, recompute, freshness, memory, disk; HTTP and Kafka throughput; DuckDB on the same events.
+    ///
+    /// For each --sizes N (employees), from scratch in --work-dir: generate
+    /// the organisation's year of events as NDJSON, ingest the file into a
+    /// durable log, read it back, fold it into the projection, run the full
+    /// recompute (gaps, training needs, succession, nine-box), then store one
+    /// new assessment and time it to fresh gap tables. DuckDB (python3 with
+    /// duckdb installed) computes the unit roll-ups from the same file with
+    /// bench/duckdb_gaps.py; every figure is checked equal and the wall times
+    /// compared. Then an HTTP load against a real `cadre serve` on 127.0.0.1,
+    /// and with --kafka the consume throughput from that broker. Prints one
+    /// column per size with the targets beside; docs/performance.md defines
+    /// every row. Build with --release first: debug figures mean nothing.
+    ///
+    /// Example: cargo run --release --locked -- bench --sizes 10000 100000 --kafka 127.0.0.1:9092
+    ///
+    /// Exit code 2 means cadre and DuckDB disagreed on a figure, or one new
+    /// event did not change the gap tables.
+    Bench(BenchArgs),
+}
+
+/// `cadre bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Organisation sizes (employees), each measured from scratch.
+    #[arg(long, num_args = 1.., default_values_t = [10_000usize, 100_000, 1_000_000])]
+    pub sizes: Vec<usize>,
+    /// Seed of the generated organisations.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last day of the generated year; figures are computed as of its end.
+    #[arg(long, default_value = "2026-06-30")]
+    pub end_date: chrono::NaiveDate,
+    /// Where the events and data directories go (about 6 GB for 1,000,000 employees); default: the system's temporary directory.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Keep the generated events and data directories.
+    #[arg(long)]
+    pub keep: bool,
+    /// Lines per durable batch of the file ingest.
+    #[arg(long, default_value_t = 5000)]
+    pub batch_size: usize,
+    /// Skip the DuckDB comparison.
+    #[arg(long)]
+    pub no_peer: bool,
+    /// Python interpreter with duckdb installed.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
+    /// The peer's SQL (run from the repository's root, or give the path).
+    #[arg(long, default_value = "bench/duckdb_gaps.py")]
+    pub peer_script: PathBuf,
+    /// Skip the HTTP load.
+    #[arg(long)]
+    pub no_http: bool,
+    /// Longest time the HTTP load posts for, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub http_seconds: f64,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    pub clients: usize,
+    /// Events per HTTP request.
+    #[arg(long, default_value_t = 1000)]
+    pub http_batch: usize,
+    /// Employees of the organisation the HTTP load posts.
+    #[arg(long, default_value_t = 20_000)]
+    pub http_employees: usize,
+    /// Also measure Kafka consume throughput against these bootstrap servers (the first size's events).
+    #[arg(long)]
+    pub kafka: Option<String>,
+    /// Also write every figure as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 /// `cadre erase`.

@@ -1,0 +1,306 @@
+//! The figures of one organisation size: generate, ingest, read back,
+//! project, recompute, one new event to fresh figures, memory, disk, and the
+//! DuckDB peer on the same file.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use cadre_analytics::{AnalyticsConfig, QueryKind, QueryOutput, QueryRequest, Scope};
+use cadre_ingest::{Ingestor, StoreLayout, StoreReader};
+use cadre_projection::{LevelPolicy, Timeline};
+use serde::Serialize;
+
+use crate::{as_of, io, memory, peer, BenchError, Options, PeerFigures};
+
+/// The figures of one organisation size.
+#[derive(Debug, Clone, Serialize)]
+pub struct SizeFigures {
+    /// Employees generated.
+    pub employees: usize,
+    /// Events generated (lines of the NDJSON file).
+    pub events: u64,
+    /// Size of the NDJSON file.
+    pub ndjson_bytes: u64,
+    /// Seconds to generate and write the NDJSON.
+    pub generate_secs: f64,
+    /// Seconds of `cadre ingest`'s work: parse, validate, append, fsync per batch.
+    pub ingest_secs: f64,
+    /// Events per second of the file ingest.
+    pub ingest_events_per_sec: f64,
+    /// Seconds to read the log back and decode every event (no projection).
+    pub read_secs: f64,
+    /// Seconds of the projection alone: read, decode and fold, less `read_secs`.
+    pub projection_secs: f64,
+    /// Events per second of the projection alone (one thread).
+    pub projection_events_per_sec: f64,
+    /// Seconds to read, decode and fold the whole log (a cold start).
+    pub replay_secs: f64,
+    /// Seconds of each query of the full recompute, in order: gaps, training-needs, succession, nine-box.
+    pub recompute_parts_secs: Vec<(String, f64)>,
+    /// Seconds of the full recompute (the sum of the parts).
+    pub recompute_secs: f64,
+    /// Seconds from one new event (stored durably) to the gap tables that include it.
+    pub freshness_secs: f64,
+    /// Whether that event changed the gap tables (it should).
+    pub freshness_changed: bool,
+    /// Peak resident memory during the ingest.
+    pub peak_rss_ingest: u64,
+    /// Peak resident memory during the replay (the projection's build).
+    pub peak_rss_replay: u64,
+    /// Peak resident memory during the recompute.
+    pub peak_rss_recompute: u64,
+    /// Bytes of the event log on disk, per event.
+    pub disk_bytes_per_event: f64,
+    /// Employee-competency pairs the gap analysis covers.
+    pub pairs: usize,
+    /// Resident memory the built projection holds, per employee-competency pair.
+    pub state_bytes_per_pair: f64,
+    /// The DuckDB peer on the same file.
+    pub peer: Option<PeerFigures>,
+}
+
+fn secs(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64()
+}
+
+fn rate(n: u64, secs: f64) -> f64 {
+    n as f64 / secs.max(1e-9)
+}
+
+/// Sums the sizes of the files in `dir`.
+fn dir_bytes(dir: &Path) -> Result<u64, BenchError> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).map_err(io(format!("cannot list {}", dir.display())))? {
+        let entry = entry.map_err(io(format!("cannot list {}", dir.display())))?;
+        let meta = entry
+            .metadata()
+            .map_err(io(format!("cannot stat {}", entry.path().display())))?;
+        if meta.is_file() {
+            total += meta.len();
+        }
+    }
+    Ok(total)
+}
+
+fn request(kind: QueryKind, end: chrono::NaiveDate) -> QueryRequest {
+    QueryRequest {
+        kind,
+        scope: Scope::all(),
+        as_of: as_of(end),
+        months: 12,
+        employee: None,
+        position: None,
+    }
+}
+
+/// The last assessment in the file of someone still employed, as a new
+/// event that moves its level: what an HRIS would send next.
+fn next_assessment(
+    events: &Path,
+    end: chrono::NaiveDate,
+    gaps: &QueryOutput,
+) -> Result<String, BenchError> {
+    let json = gaps.to_json();
+    let active: std::collections::HashSet<&str> = json["tables"]["employees"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["employee_id"].as_str())
+        .collect();
+    use std::io::BufRead;
+    let file =
+        std::fs::File::open(events).map_err(io(format!("cannot read {}", events.display())))?;
+    let mut last = None;
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(io(format!("cannot read {}", events.display())))?;
+        if line.contains("\"assessment.recorded\"") {
+            if crate::subject_of(&line).is_some_and(|s| active.contains(s)) {
+                last = Some(line);
+            }
+        }
+    }
+    let line =
+        last.ok_or_else(|| BenchError::Check("no assessment in the generated file".into()))?;
+    let mut v: serde_json::Value = serde_json::from_str(&line)
+        .map_err(|e| BenchError::Check(format!("generated JSON: {e}")))?;
+    let at = (as_of(end) - chrono::Duration::hours(1)).to_rfc3339();
+    v["event_id"] = uuid::Uuid::new_v4().to_string().into();
+    v["occurred_at"] = at.clone().into();
+    v["recorded_at"] = at.into();
+    let level = v["data"]["level"].as_u64().unwrap_or(1);
+    v["data"]["level"] = (if level > 1 { 1 } else { 2 }).into();
+    v["data"]["assessor_type"] = "panel".into();
+    Ok(v.to_string())
+}
+
+fn recompute(
+    t: &Timeline,
+    policy: &LevelPolicy,
+    cfg: &AnalyticsConfig,
+    end: chrono::NaiveDate,
+) -> Result<(Vec<(String, f64)>, QueryOutput), BenchError> {
+    let mut parts = Vec::new();
+    let mut gaps = None;
+    for kind in [
+        QueryKind::Gaps,
+        QueryKind::TrainingNeeds,
+        QueryKind::Succession,
+        QueryKind::NineBox,
+    ] {
+        let started = Instant::now();
+        let out = cadre_analytics::run_query(t, policy, cfg, &request(kind, end))?;
+        parts.push((kind.name().to_string(), secs(started)));
+        if kind == QueryKind::Gaps {
+            gaps = Some(out);
+        } else {
+            black_box(out);
+        }
+    }
+    Ok((parts, gaps.expect("gaps is computed first")))
+}
+
+/// Measures one organisation size from scratch.
+pub(crate) fn measure(
+    options: &Options,
+    employees: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<SizeFigures, BenchError> {
+    let dir = options.work_dir.join(format!("n{employees}"));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(io(format!("cannot clear {}", dir.display())))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(io(format!("cannot create {}", dir.display())))?;
+    let events_path = dir.join("events.ndjson");
+    let layout = StoreLayout::new(dir.join("data"));
+    let policy = LevelPolicy::default();
+    let cfg = AnalyticsConfig::default();
+
+    progress(&format!("{employees} employees: generating"));
+    let started = Instant::now();
+    let events = crate::write_events(options, employees, options.seed, &events_path)?;
+    let generate_secs = secs(started);
+    let ndjson_bytes = std::fs::metadata(&events_path)
+        .map_err(io(format!("cannot stat {}", events_path.display())))?
+        .len();
+
+    progress(&format!("{employees} employees: ingesting {events} events"));
+    memory::reset_peak();
+    let started = Instant::now();
+    let (mut ingestor, _) = Ingestor::open(&layout)?;
+    let summary =
+        cadre_ingest::import_file(&mut ingestor, &events_path, options.batch_size, |_, _| {})?;
+    let ingest_secs = secs(started);
+    let peak_rss_ingest = memory::peak_bytes();
+    if summary.accepted != events {
+        return Err(BenchError::Check(format!(
+            "ingest stored {} of {events} events ({} duplicate, {} rejected)",
+            summary.accepted, summary.duplicate, summary.rejected
+        )));
+    }
+    drop(ingestor);
+    let disk_bytes_per_event = dir_bytes(&layout.log_dir())? as f64 / events as f64;
+
+    progress(&format!("{employees} employees: reading the log back"));
+    let reader = StoreReader::open(&layout)?;
+    let started = Instant::now();
+    let mut read = 0u64;
+    reader.replay(|seq, e| {
+        read += 1;
+        black_box((seq, e));
+    })?;
+    let read_secs = secs(started);
+    if read != events {
+        return Err(BenchError::Check(format!(
+            "read {read} of {events} events back"
+        )));
+    }
+
+    progress(&format!("{employees} employees: projecting"));
+    memory::reset_peak();
+    let before = memory::rss_bytes();
+    let started = Instant::now();
+    let mut timeline = Timeline::new();
+    reader.replay(|seq, e| timeline.apply(seq, &e))?;
+    let replay_secs = secs(started);
+    let peak_rss_replay = memory::peak_bytes();
+    let state_bytes = memory::rss_bytes().saturating_sub(before);
+    drop(reader);
+    let projection_secs = (replay_secs - read_secs).max(1e-9);
+    let pairs = cadre_analytics::Analysis::new(&timeline.snapshot(as_of(options.end), &policy))?
+        .pairs()
+        .height();
+
+    progress(&format!("{employees} employees: recomputing the analytics"));
+    memory::reset_peak();
+    let (recompute_parts_secs, gaps) = recompute(&timeline, &policy, &cfg, options.end)?;
+    let peak_rss_recompute = memory::peak_bytes();
+    let recompute_secs = recompute_parts_secs.iter().map(|(_, s)| s).sum();
+    let gap_secs = recompute_parts_secs[0].1;
+
+    progress(&format!("{employees} employees: one new event"));
+    let line = next_assessment(&events_path, options.end, &gaps)?;
+    let (mut ingestor, _) = Ingestor::open(&layout)?;
+    let started = Instant::now();
+    let batch = ingestor.ingest("bench", vec![cadre_ingest::parse_line(1, &line)])?;
+    for (seq, e) in &batch.stored {
+        timeline.apply(*seq, e);
+    }
+    let fresh = cadre_analytics::run_query(
+        &timeline,
+        &policy,
+        &cfg,
+        &request(QueryKind::Gaps, options.end),
+    )?;
+    let freshness_secs = secs(started);
+    if batch.stored.len() != 1 {
+        return Err(BenchError::Check(format!(
+            "the new event was not stored: {:?}",
+            batch.outcomes
+        )));
+    }
+    let freshness_changed = fresh.to_json()["tables"] != gaps.to_json()["tables"];
+    drop(ingestor);
+
+    let peer = match &options.peer {
+        Some(p) => {
+            progress(&format!("{employees} employees: DuckDB on the same file"));
+            let cadre_secs = ingest_secs + replay_secs + gap_secs;
+            Some(peer::measure(
+                p,
+                &events_path,
+                options.end,
+                &gaps,
+                cadre_secs,
+            )?)
+        }
+        None => None,
+    };
+    drop(timeline);
+    if !options.keep {
+        std::fs::remove_dir_all(&dir).map_err(io(format!("cannot remove {}", dir.display())))?;
+    }
+    Ok(SizeFigures {
+        employees,
+        events,
+        ndjson_bytes,
+        generate_secs,
+        ingest_secs,
+        ingest_events_per_sec: rate(events, ingest_secs),
+        read_secs,
+        projection_secs,
+        projection_events_per_sec: rate(events, projection_secs),
+        replay_secs,
+        recompute_parts_secs,
+        recompute_secs,
+        freshness_secs,
+        freshness_changed,
+        peak_rss_ingest,
+        peak_rss_replay,
+        peak_rss_recompute,
+        disk_bytes_per_event,
+        pairs,
+        state_bytes_per_pair: state_bytes as f64 / pairs.max(1) as f64,
+        peer,
+    })
+}

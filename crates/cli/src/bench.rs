@@ -1,0 +1,76 @@
+//! `cadre bench`: the options into [`cadre_bench::Options`], progress on
+//! standard error, the table on standard output.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use crate::BenchArgs;
+
+pub(crate) fn run(a: BenchArgs) -> Result<ExitCode> {
+    if a.sizes.is_empty() || a.sizes.contains(&0) {
+        bail!("--sizes needs at least one size, each at least 1 employee");
+    }
+    if a.peer_script.is_relative() && !a.no_peer && !a.peer_script.exists() {
+        bail!(
+            "no {} here: run from the repository's root, give --peer-script PATH, or --no-peer",
+            a.peer_script.display()
+        );
+    }
+    let options = cadre_bench::Options {
+        sizes: a.sizes,
+        seed: a.seed,
+        end: a.end_date,
+        work_dir: a.work_dir.unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("cadre-bench-{}", std::process::id()))
+        }),
+        keep: a.keep,
+        batch_size: a.batch_size.max(1),
+        peer: (!a.no_peer).then(|| cadre_bench::PeerOptions {
+            python: a.python,
+            script: a.peer_script,
+        }),
+        load: if a.no_http {
+            None
+        } else {
+            Some(cadre_bench::LoadOptions {
+                exe: std::env::current_exe().context("cannot find the cadre executable")?,
+                seconds: a.http_seconds,
+                clients: a.clients.max(1),
+                batch: a.http_batch.max(1),
+                employees: a.http_employees.max(1),
+            })
+        },
+        kafka: a.kafka,
+    };
+    if cfg!(debug_assertions) {
+        eprintln!("warning: a debug build; build with --release for figures that mean anything");
+    }
+    let started = Instant::now();
+    let report = cadre_bench::run(&options, &mut |what| {
+        eprintln!("[{:>6.1} s] {what}", started.elapsed().as_secs_f64())
+    })
+    .context("the benchmark stopped")?;
+    if !options.keep {
+        // the per-size directories are gone; the work directory may be ours
+        let _ = std::fs::remove_dir(&options.work_dir);
+    }
+    let mut out = std::io::stdout().lock();
+    report.print(&mut out)?;
+    out.flush()?;
+    if let Some(path) = &a.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let disagreed = report
+        .sizes
+        .iter()
+        .any(|s| !s.freshness_changed || s.peer.as_ref().is_some_and(|p| p.difference.is_some()));
+    Ok(if disagreed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
