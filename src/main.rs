@@ -4,7 +4,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc: ingest and replay build and drop many small JSON values, which
+/// glibc's allocator serves slowly (docs/performance.md). `Cap` counts the
+/// bytes allocated, for `cadre bench`'s memory figures; it sets no limit.
+#[global_allocator]
+static HEAP: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
+
 fn main() -> ExitCode {
+    cadre_cli::count_heap_with(|| HEAP.allocated());
     let cli = cadre_cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

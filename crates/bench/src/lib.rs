@@ -24,6 +24,7 @@ use serde::Serialize;
 
 pub use kafka::KafkaFigures;
 pub use load::{LoadFigures, LoadOptions};
+pub use memory::count_heap_with;
 pub use peer::{PeerFigures, PeerOptions};
 pub use size::SizeFigures;
 

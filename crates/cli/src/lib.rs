@@ -18,6 +18,13 @@ use clap::{Args, Parser, Subcommand};
 
 pub use commands::run;
 
+/// Tells `cadre bench` how to read the bytes the process has allocated (the
+/// binary's global allocator counts them); without it, memory figures come
+/// from the resident set only.
+pub fn count_heap_with(counter: fn() -> usize) {
+    cadre_bench::count_heap_with(counter);
+}
+
 /// cadre: competency frameworks, assessments and trainings in; skills gaps out.
 ///
 /// cadre keeps a durable event log of what your HRIS reports (frameworks,

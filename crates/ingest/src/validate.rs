@@ -173,7 +173,7 @@ impl Validator {
                 )
             })?;
         first_error(schema, &value["data"], "/data")?;
-        Event::from_value(value.clone()).map_err(|e| Rejection::new(e.path, e.reason))
+        Event::from_value_ref(value).map_err(|e| Rejection::new(e.path, e.reason))
     }
 }
 
@@ -221,6 +221,10 @@ pub(crate) fn check_dates(
 }
 
 fn first_error(v: &jsonschema::Validator, value: &Value, prefix: &str) -> Result<(), Rejection> {
+    // the common case answers without building any error
+    if v.is_valid(value) {
+        return Ok(());
+    }
     match v.iter_errors(value).next() {
         None => Ok(()),
         Some(e) => Err(Rejection::new(
