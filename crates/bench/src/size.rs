@@ -39,6 +39,10 @@ pub struct SizeFigures {
     pub replay_secs: f64,
     /// Seconds of each query of the full recompute, in order: gaps, training-needs, succession, nine-box.
     pub recompute_parts_secs: Vec<(String, f64)>,
+    /// Seconds to take the snapshot as of the end of the year (every query's first step).
+    pub snapshot_secs: f64,
+    /// Seconds to build the pairs and people frames from it (every gap query's second step).
+    pub analysis_secs: f64,
     /// Seconds of the full recompute (the sum of the parts).
     pub recompute_secs: f64,
     /// Seconds from one new event (stored durably) to the gap tables that include it.
@@ -254,9 +258,15 @@ pub(crate) fn measure(
         .saturating_sub(before);
     drop(reader);
     let projection_secs = fold_secs.max(1e-9);
-    let pairs = cadre_analytics::Analysis::new(&timeline.snapshot(as_of(options.end), &policy))?
-        .pairs()
-        .height();
+    // the two steps every query starts with, timed on their own
+    let started = Instant::now();
+    let snapshot = timeline.snapshot(as_of(options.end), &policy);
+    let snapshot_secs = secs(started);
+    let started = Instant::now();
+    let analysis = cadre_analytics::Analysis::with_config(&snapshot, cfg.clone())?;
+    let analysis_secs = secs(started);
+    let pairs = analysis.pairs().height();
+    drop((analysis, snapshot));
 
     progress(&format!("{employees} employees: recomputing the analytics"));
     memory::reset_peak();
@@ -320,6 +330,8 @@ pub(crate) fn measure(
         replay_secs,
         recompute_parts_secs,
         recompute_secs,
+        snapshot_secs,
+        analysis_secs,
         freshness_secs,
         freshness_changed,
         peak_rss_ingest,

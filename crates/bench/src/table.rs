@@ -56,6 +56,16 @@ const ROWS: &[Row] = &[
         |f| format!("{:.3}", f.recompute_secs),
         "< 1 @100k, < 10 @1M",
     ),
+    (
+        "  of each: snapshot (s)",
+        |f| format!("{:.3}", f.snapshot_secs),
+        "",
+    ),
+    (
+        "  of each: pairs, people (s)",
+        |f| format!("{:.3}", f.analysis_secs),
+        "",
+    ),
     ("  gaps (s)", |f| part(f, 0), ""),
     ("  training-needs (s)", |f| part(f, 1), ""),
     ("  succession (s)", |f| part(f, 2), ""),
