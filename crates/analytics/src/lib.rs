@@ -27,7 +27,10 @@ pub use config::AnalyticsConfig;
 pub use gaps::{Analysis, Scope, ROLLUP_COLUMNS};
 pub use partials::{ORGANISATION, PAIR_PARTIAL_COLUMNS, PEOPLE_PARTIAL_COLUMNS};
 pub use polars::prelude::DataFrame;
-pub use query::{parse_as_of, run_query, write_parquet, QueryKind, QueryOutput, QueryRequest};
+pub use query::{
+    parse_as_of, run_prepared, run_query, write_parquet, Prepared, QueryKind, QueryOutput,
+    QueryRequest,
+};
 pub use succession::{computed_readiness, readiness_name, Succession, SuccessionSummary};
 pub use table::{cell_text, Table};
 pub use training::course_effects;

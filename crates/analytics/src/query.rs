@@ -1,6 +1,6 @@
 //! Named queries: one definition of what `cadre query` prints and what `GET /v1/query/...` answers.
 
-use cadre_projection::{LevelPolicy, Timeline};
+use cadre_projection::{LevelPolicy, Snapshot, Timeline};
 use chrono::{DateTime, Utc};
 use polars::prelude::{col, DataFrame, IntoLazy, SortMultipleOptions};
 use serde::Serialize;
@@ -115,6 +115,34 @@ impl QueryOutput {
     }
 }
 
+/// What every query of one date starts from: the snapshot of the timeline
+/// as of that date and the pairs and people frames built from it. Queries of
+/// the same date can share one (as the ClickHouse export does).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    snapshot: Snapshot,
+    analysis: Analysis,
+}
+
+impl Prepared {
+    /// Takes the snapshot as of `as_of` and builds the frames.
+    pub fn new(
+        t: &Timeline,
+        policy: &LevelPolicy,
+        cfg: &AnalyticsConfig,
+        as_of: DateTime<Utc>,
+    ) -> Result<Prepared, AnalyticsError> {
+        let snapshot = t.snapshot(as_of, policy);
+        let analysis = Analysis::with_config(&snapshot, cfg.clone())?;
+        Ok(Prepared { snapshot, analysis })
+    }
+
+    /// The date it describes.
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.snapshot.as_of
+    }
+}
+
 /// Runs a query against the timeline.
 pub fn run_query(
     t: &Timeline,
@@ -122,8 +150,23 @@ pub fn run_query(
     cfg: &AnalyticsConfig,
     q: &QueryRequest,
 ) -> Result<QueryOutput, AnalyticsError> {
-    let s = t.snapshot(q.as_of, policy);
-    let a = Analysis::with_config(&s, cfg.clone())?;
+    run_prepared(&Prepared::new(t, policy, cfg, q.as_of)?, t, policy, cfg, q)
+}
+
+/// Runs a query from a [`Prepared`] of its date (of the same timeline,
+/// policy and thresholds); the same answer as [`run_query`]. A `prepared`
+/// of another date is not used.
+pub fn run_prepared(
+    prepared: &Prepared,
+    t: &Timeline,
+    policy: &LevelPolicy,
+    cfg: &AnalyticsConfig,
+    q: &QueryRequest,
+) -> Result<QueryOutput, AnalyticsError> {
+    if prepared.as_of() != q.as_of {
+        return run_query(t, policy, cfg, q);
+    }
+    let (s, a) = (&prepared.snapshot, &prepared.analysis);
     let unit = q.scope.org_unit.as_deref();
     if let Some(u) = unit {
         a.check_unit(u)?;
@@ -134,7 +177,7 @@ pub fn run_query(
             let units = a.by_unit()?;
             let units = match unit {
                 Some(u) => {
-                    let inside: Vec<String> = subtree(&s, u).into_iter().collect();
+                    let inside: Vec<String> = subtree(s, u).into_iter().collect();
                     let inside = polars::df!("unit_id" => inside)?;
                     units
                         .lazy()
@@ -155,11 +198,11 @@ pub fn run_query(
         }
         QueryKind::TrainingNeeds => vec![
             ("needs", a.training_needs(&q.scope)?),
-            ("courses", course_effects(&s)?),
+            ("courses", course_effects(s)?),
         ],
         QueryKind::Succession => {
-            let units = unit.map(|u| subtree(&s, u));
-            let out = Succession::compute(&s, cfg, units.as_ref())?;
+            let units = unit.map(|u| subtree(s, u));
+            let out = Succession::compute(s, cfg, units.as_ref())?;
             summary = Some(serde_json::to_value(&out.summary).expect("summary serializes"));
             vec![("positions", out.positions), ("candidates", out.candidates)]
         }

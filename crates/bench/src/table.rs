@@ -56,20 +56,21 @@ const ROWS: &[Row] = &[
         |f| format!("{:.3}", f.recompute_secs),
         "< 1 @100k, < 10 @1M",
     ),
+    ("  snapshot + pairs, people, once (s)", |f| part(f, 0), ""),
     (
-        "  of each: snapshot (s)",
+        "    snapshot (s)",
         |f| format!("{:.3}", f.snapshot_secs),
         "",
     ),
     (
-        "  of each: pairs, people (s)",
+        "    pairs, people (s)",
         |f| format!("{:.3}", f.analysis_secs),
         "",
     ),
-    ("  gaps (s)", |f| part(f, 0), ""),
-    ("  training-needs (s)", |f| part(f, 1), ""),
-    ("  succession (s)", |f| part(f, 2), ""),
-    ("  nine-box (s)", |f| part(f, 3), ""),
+    ("  gaps (s)", |f| part(f, 1), ""),
+    ("  training-needs (s)", |f| part(f, 2), ""),
+    ("  succession (s)", |f| part(f, 3), ""),
+    ("  nine-box (s)", |f| part(f, 4), ""),
     (
         "freshness, one event (s)",
         |f| {
@@ -85,6 +86,7 @@ const ROWS: &[Row] = &[
         },
         "< 1 @100k",
     ),
+    ("peak RSS, generate (MiB)", |f| mib(f.peak_rss_generate), ""),
     ("peak RSS, ingest (MiB)", |f| mib(f.peak_rss_ingest), ""),
     ("peak RSS, replay (MiB)", |f| mib(f.peak_rss_replay), ""),
     (
