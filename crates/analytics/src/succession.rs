@@ -248,10 +248,23 @@ impl Succession {
             }
         }
 
+        // by role, then employee: a scan of the role's list per candidate
+        // made succession grow with the square of the organisation
+        let fit_index: HashMap<&str, HashMap<&str, f64>> = fits
+            .iter()
+            .map(|(r, v)| {
+                (
+                    r.as_str(),
+                    v.iter().map(|(e, f)| (e.as_str(), *f)).collect(),
+                )
+            })
+            .collect();
         let fit_of = |role: &str, e: &str| -> f64 {
-            fits.get(role)
-                .and_then(|v| v.iter().find(|(x, _)| x == e))
-                .map_or(0.0, |(_, f)| *f)
+            fit_index
+                .get(role)
+                .and_then(|v| v.get(e))
+                .copied()
+                .unwrap_or(0.0)
         };
         let mut rows: Vec<CandidateRow> = Vec::new();
         let mut pos_rows = Vec::new();

@@ -136,10 +136,10 @@ fn next_assessment(
     let mut last = None;
     for line in std::io::BufReader::new(file).lines() {
         let line = line.map_err(io(format!("cannot read {}", events.display())))?;
-        if line.contains("\"assessment.recorded\"") {
-            if crate::subject_of(&line).is_some_and(|s| active.contains(s)) {
-                last = Some(line);
-            }
+        if line.contains("\"assessment.recorded\"")
+            && crate::subject_of(&line).is_some_and(|s| active.contains(s))
+        {
+            last = Some(line);
         }
     }
     let line =

@@ -28,7 +28,7 @@ pub(crate) fn run(a: BenchArgs) -> Result<ExitCode> {
         }),
         keep: a.keep,
         batch_size: a.batch_size.max(1),
-        peer: (!a.no_peer).then(|| cadre_bench::PeerOptions {
+        peer: (!a.no_peer).then_some(cadre_bench::PeerOptions {
             python: a.python,
             script: a.peer_script,
         }),

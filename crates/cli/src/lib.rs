@@ -205,7 +205,7 @@ pub struct BenchArgs {
     /// Last day of the generated year; figures are computed as of its end.
     #[arg(long, default_value = "2026-06-30")]
     pub end_date: chrono::NaiveDate,
-    /// Where the events and data directories go (about 6 GB for 1,000,000 employees); default: the system's temporary directory.
+    /// Where the events and data directories go (about 12 GB for 1,000,000 employees); default: the system's temporary directory.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
     /// Keep the generated events and data directories.
