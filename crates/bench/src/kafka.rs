@@ -38,10 +38,7 @@ pub(crate) fn measure(
     progress: &mut dyn FnMut(&str),
 ) -> Result<KafkaFigures, BenchError> {
     let dir = options.work_dir.join("kafka");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(io(format!("cannot clear {}", dir.display())))?;
-    }
-    std::fs::create_dir_all(&dir).map_err(io(format!("cannot create {}", dir.display())))?;
+    crate::fresh_dir(&dir)?;
     let file = dir.join("events.ndjson");
     let events = crate::write_events(options, employees, options.seed, &file)?;
     let tag = format!(

@@ -195,3 +195,11 @@ pub(crate) fn subject_of(line: &str) -> Option<&str> {
         .and_then(|(_, rest)| rest.split_once('"'))
         .map(|(s, _)| s)
 }
+
+/// Empties `dir` (made if missing): each measurement starts from nothing.
+pub(crate) fn fresh_dir(dir: &std::path::Path) -> Result<(), BenchError> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(io(format!("cannot clear {}", dir.display())))?;
+    }
+    std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))
+}

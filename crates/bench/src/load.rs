@@ -220,10 +220,7 @@ pub(crate) fn measure(
     progress: &mut dyn FnMut(&str),
 ) -> Result<LoadFigures, BenchError> {
     let dir = options.work_dir.join("http");
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(io(format!("cannot clear {}", dir.display())))?;
-    }
-    std::fs::create_dir_all(&dir).map_err(io(format!("cannot create {}", dir.display())))?;
+    crate::fresh_dir(&dir)?;
     let events = dir.join("events.ndjson");
     crate::write_events(options, load.employees, options.seed + 1, &events)?;
     let text = std::fs::read_to_string(&events)

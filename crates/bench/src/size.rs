@@ -192,10 +192,7 @@ pub(crate) fn measure(
     progress: &mut dyn FnMut(&str),
 ) -> Result<SizeFigures, BenchError> {
     let dir = options.work_dir.join(format!("n{employees}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(io(format!("cannot clear {}", dir.display())))?;
-    }
-    std::fs::create_dir_all(&dir).map_err(io(format!("cannot create {}", dir.display())))?;
+    crate::fresh_dir(&dir)?;
     let events_path = dir.join("events.ndjson");
     let layout = StoreLayout::new(dir.join("data"));
     let policy = LevelPolicy::default();
