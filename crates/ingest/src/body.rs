@@ -73,16 +73,27 @@ pub fn parse_body(body: &[u8]) -> Vec<Item> {
 pub fn parse_lines(body: &[u8]) -> Vec<Item> {
     body.split(|b| *b == b'\n')
         .enumerate()
-        .filter(|(_, l)| l.iter().any(|b| !b.is_ascii_whitespace()))
-        .map(|(i, l)| match std::str::from_utf8(l) {
-            Ok(s) => parse_line(i + 1, s.trim_end_matches('\r')),
-            Err(e) => Item {
-                position: i + 1,
-                raw: String::from_utf8_lossy(l).into_owned(),
-                parsed: Err(Rejection::new("", format!("line is not valid UTF-8: {e}"))),
-            },
-        })
+        .filter(|(_, l)| !is_blank(l))
+        .map(|(i, l)| parse_raw_line(i + 1, l))
         .collect()
+}
+
+/// Whether a line holds nothing but whitespace (such lines are skipped).
+pub(crate) fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|b| b.is_ascii_whitespace())
+}
+
+/// Parses one line as read (trailing whitespace and line ends ignored); bytes
+/// that are not UTF-8 reject the line.
+pub(crate) fn parse_raw_line(position: usize, line: &[u8]) -> Item {
+    match std::str::from_utf8(line) {
+        Ok(s) => parse_line(position, s.trim_end()),
+        Err(e) => Item {
+            position,
+            raw: String::from_utf8_lossy(line).into_owned(),
+            parsed: Err(Rejection::new("", format!("line is not valid UTF-8: {e}"))),
+        },
+    }
 }
 
 #[cfg(test)]

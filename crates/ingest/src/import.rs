@@ -6,9 +6,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::body::{parse_line, Item};
+use rayon::prelude::*;
+
+use crate::body::{is_blank, parse_raw_line, Item};
 use crate::store::{Batch, IngestError, Ingestor};
-use crate::validate::Rejection;
 
 /// Totals of one import.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,28 +70,26 @@ pub fn import_file(
     let mut summary = ImportSummary::default();
     let mut bytes_read = 0u64;
     let mut line_no = 0usize;
-    let mut buf = Vec::new();
-    let mut items: Vec<Item> = Vec::with_capacity(batch_size);
+    // lines are read on this thread and parsed on every core, a batch at a time
+    let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(batch_size);
     loop {
-        buf.clear();
+        let mut buf = Vec::new();
         let n = reader.read_until(b'\n', &mut buf).map_err(read_err)?;
         bytes_read += n as u64;
         if n > 0 {
             line_no += 1;
-            if buf.iter().any(|b| !b.is_ascii_whitespace()) {
+            if !is_blank(&buf) {
                 summary.lines += 1;
-                items.push(match std::str::from_utf8(&buf) {
-                    Ok(s) => parse_line(line_no, s.trim_end()),
-                    Err(e) => Item {
-                        position: line_no,
-                        raw: String::from_utf8_lossy(&buf).into_owned(),
-                        parsed: Err(Rejection::new("", format!("line is not valid UTF-8: {e}"))),
-                    },
-                });
+                lines.push((line_no, buf));
             }
         }
-        if items.len() >= batch_size || (n == 0 && !items.is_empty()) {
-            let batch = ingestor.ingest(&channel, std::mem::take(&mut items))?;
+        if lines.len() >= batch_size || (n == 0 && !lines.is_empty()) {
+            let items: Vec<Item> = std::mem::take(&mut lines)
+                .into_par_iter()
+                .with_min_len(256)
+                .map(|(line_no, buf)| parse_raw_line(line_no, &buf))
+                .collect();
+            let batch = ingestor.ingest(&channel, items)?;
             summary.add(&batch);
             progress(bytes_read, &batch);
         }

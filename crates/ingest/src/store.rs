@@ -6,6 +6,7 @@ use cadre_log::{Appended, Log, LogError, LogOptions, LogReader, Record, Recovery
 use cadre_model::{Event, EventType};
 use cadre_projection::References;
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -211,20 +212,27 @@ impl Ingestor {
         self.dead.len()
     }
 
-    /// Validates one item: its schema, its dates and (unless it is a re-send) its references.
-    fn check(&self, item: &Item) -> Result<Event, Rejection> {
+    /// Judges one item on its own: its schema, its dates; and encodes it for the log.
+    /// Items are independent here, so a batch is judged on every core.
+    fn judge(&self, item: &Item, now: DateTime<Utc>) -> Result<(Event, Vec<u8>), Rejection> {
         let event = item
             .parsed
             .as_ref()
             .map_err(Clone::clone)
             .and_then(|v| self.validator.validate(v))?;
-        check_dates(&event, Utc::now(), self.config.max_future_hours)?;
+        check_dates(&event, now, self.config.max_future_hours)?;
+        let bytes = event.to_json().into_bytes();
+        Ok((event, bytes))
+    }
+
+    /// Checks what an event refers to (unless it is a re-send), in batch order.
+    fn check_references(&self, event: &Event) -> Result<(), Rejection> {
         if self.config.check_references && !self.log.contains(&event.event_id) {
             self.references
-                .check(&event)
+                .check(event)
                 .map_err(|d| Rejection::new(d.path, d.reason))?;
         }
-        Ok(event)
+        Ok(())
     }
 
     /// Validates a batch, stores what is valid and dead-letters the rest.
@@ -265,12 +273,27 @@ impl Ingestor {
                 reason: rej.reason,
             }
         };
-        for item in items {
-            match self.check(&item) {
-                Ok(event) => {
+        let judged: Vec<_> = items
+            .into_par_iter()
+            .with_min_len(256)
+            .map(|mut item| {
+                let judged = self.judge(&item, now);
+                if judged.is_ok() {
+                    // the JSON tree is done with: free it here, not on the storing thread
+                    item.parsed = Ok(serde_json::Value::Null);
+                }
+                (item, judged)
+            })
+            .collect();
+        for (item, judged) in judged {
+            let checked = judged.and_then(|(event, bytes)| {
+                self.check_references(&event)?;
+                Ok((event, bytes))
+            });
+            match checked {
+                Ok((event, bytes)) => {
                     // later items of the batch may refer to what this one declares
                     self.references.note(&event);
-                    let bytes = event.to_json().into_bytes();
                     outcomes.push(None);
                     valid.push((outcomes.len() - 1, item, event, bytes));
                 }
