@@ -1,6 +1,7 @@
 //! Skills gaps, role fit and their roll-ups by org unit, competency, category and role.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use cadre_projection::Snapshot;
 use polars::prelude::*;
@@ -18,6 +19,11 @@ pub struct Analysis {
     pub(crate) unit_ids: BTreeSet<String>,
     pub(crate) competencies: DataFrame,
     pub(crate) roles: DataFrame,
+    /// Each employee's role fit ([`Analysis::fit_plan`]), made on first use and kept.
+    fit: OnceLock<DataFrame>,
+    /// The pairs with `role_fit` attached, made on first use and kept: every
+    /// roll-up of a snapshot starts from it.
+    with_fit: OnceLock<DataFrame>,
 }
 
 /// How many rows of the group have `e` true.
@@ -113,6 +119,8 @@ impl Analysis {
             competencies: frames::competencies(snapshot)?,
             roles: frames::roles(snapshot)?,
             config,
+            fit: OnceLock::new(),
+            with_fit: OnceLock::new(),
         })
     }
 
@@ -135,14 +143,23 @@ impl Analysis {
     }
 
     /// Pairs with each employee's role fit attached.
-    fn pairs_with_fit(&self) -> LazyFrame {
-        let fit = self
-            .fit_plan()
-            .select([col("employee_id"), col("role_fit")]);
-        self.pairs
-            .clone()
-            .lazy()
-            .left_join(fit, col("employee_id"), col("employee_id"))
+    fn pairs_with_fit(&self) -> Result<LazyFrame, AnalyticsError> {
+        let frame = match self.with_fit.get() {
+            Some(f) => f,
+            None => {
+                let fit = self
+                    .fit_plan()?
+                    .select([col("employee_id"), col("role_fit")]);
+                let made = self
+                    .pairs
+                    .clone()
+                    .lazy()
+                    .left_join(fit, col("employee_id"), col("employee_id"))
+                    .collect()?;
+                self.with_fit.get_or_init(|| made)
+            }
+        };
+        Ok(frame.clone().lazy())
     }
 
     /// Rows of `lf` (which has `org_unit_id`) in the subtree of `unit`; all rows when `None`.
@@ -164,7 +181,7 @@ impl Analysis {
 
     /// Pairs of employees in the subtree of `unit` (all pairs when `None`).
     pub(crate) fn pairs_in(&self, unit: Option<&str>) -> Result<LazyFrame, AnalyticsError> {
-        self.in_subtree(self.pairs_with_fit(), unit)
+        self.in_subtree(self.pairs_with_fit()?, unit)
     }
 
     /// Pairs within a scope: an org unit subtree, a category and a role, each optional.
@@ -181,8 +198,12 @@ impl Analysis {
 
     /// Per employee: role fit = 1 − Σ w·min(gap, required) / Σ w·required,
     /// with unassessed competencies at level 0, and the totals behind it.
-    pub(crate) fn fit_plan(&self) -> LazyFrame {
-        self.pairs
+    pub(crate) fn fit_plan(&self) -> Result<LazyFrame, AnalyticsError> {
+        if let Some(f) = self.fit.get() {
+            return Ok(f.clone().lazy());
+        }
+        let made = self
+            .pairs
             .clone()
             .lazy()
             .group_by([col("employee_id"), col("role_id")])
@@ -201,6 +222,8 @@ impl Analysis {
                 .then(lit(1.0) - col("fit_shortfall") / col("fit_weight"))
                 .otherwise(lit(NULL))
                 .alias("role_fit")])
+            .collect()?;
+        Ok(self.fit.get_or_init(|| made).clone().lazy())
     }
 
     /// Metrics grouped by `keys` over `pairs` (which carry `role_fit`), the
@@ -237,7 +260,7 @@ impl Analysis {
     /// required_pairs, unassessed_pairs, total_weighted_gap, role_fit`.
     pub fn employees(&self, unit: Option<&str>) -> Result<DataFrame, AnalyticsError> {
         let people = self.in_subtree(self.people.clone().lazy(), unit)?;
-        let fit = self.fit_plan().select([
+        let fit = self.fit_plan()?.select([
             col("employee_id"),
             col("required_pairs"),
             col("unassessed_pairs"),
@@ -274,7 +297,7 @@ impl Analysis {
             .group_by([col("ancestor_id")])
             .agg([len().cast(DataType::UInt32).alias("headcount")]);
         let pairs = self
-            .pairs_with_fit()
+            .pairs_with_fit()?
             .inner_join(anc, col("org_unit_id"), col("org_unit_id"));
         let metrics = Self::grouped(pairs, &["ancestor_id"]);
         let mut fill: Vec<Expr> = ROLLUP_COLUMNS[..COUNTS]
@@ -365,7 +388,7 @@ impl Analysis {
     pub fn heatmap(&self, parent: Option<&str>) -> Result<DataFrame, AnalyticsError> {
         let rows = self.child_units(parent)?;
         let pairs = self
-            .pairs_with_fit()
+            .pairs_with_fit()?
             .inner_join(
                 self.ancestry.clone().lazy(),
                 col("org_unit_id"),

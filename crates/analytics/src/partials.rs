@@ -100,7 +100,7 @@ impl Analysis {
             .group_by([col("unit_id")])
             .agg([len().cast(DataType::UInt32).alias("headcount")]);
         let fit = self
-            .fit_plan()
+            .fit_plan()?
             .select([col("employee_id"), col("role_fit")]);
         let per_person = self
             .pairs

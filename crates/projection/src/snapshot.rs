@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use cadre_model::{PositionDefined, Potential, Readiness, RoleProfileDefined};
 use chrono::{DateTime, NaiveDate, Utc};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::level::{effective_level, EffectiveLevel, LevelPolicy};
@@ -213,9 +214,10 @@ impl Timeline {
             .filter_map(|(id, h)| h.at(as_of).map(|d| (id.clone(), d.value.clone())))
             .collect();
 
+        // each employee's state depends on their history alone: built on every core
         let mut employees: Vec<EmployeeState> = self
             .employees
-            .iter()
+            .par_iter()
             .filter_map(|(id, e)| {
                 let hired = e.hired.at(as_of)?;
                 let left = e.left.at(as_of).filter(|l| l.at >= hired.at);
@@ -261,7 +263,7 @@ impl Timeline {
                 })
             })
             .collect();
-        employees.sort_by(|a, b| a.id.cmp(&b.id));
+        employees.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
 
         let mut nominations: Vec<Nomination> = self
             .plans
