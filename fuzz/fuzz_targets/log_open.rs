@@ -21,11 +21,13 @@ fuzz_target!(|data: &[u8]| {
     let [n, mode, rest @ ..] = data else { return };
     let dir = tempfile::Builder::new()
         .prefix("cadre-fuzz-log")
-        .tempdir_in(if std::path::Path::new("/dev/shm").is_dir() {
-            "/dev/shm"
-        } else {
-            "/tmp"
-        })
+        .tempdir_in(std::env::var_os("CADRE_FUZZ_TMP").unwrap_or_else(|| {
+            if std::path::Path::new("/dev/shm").is_dir() {
+                "/dev/shm".into()
+            } else {
+                std::env::temp_dir().into_os_string()
+            }
+        }))
         .expect("temp dir");
     let stored: Vec<(Uuid, Vec<u8>)> = (0..(*n % 6) as u128)
         .map(|i| {
