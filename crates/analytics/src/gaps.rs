@@ -26,6 +26,21 @@ pub struct Analysis {
     with_fit: OnceLock<DataFrame>,
 }
 
+/// The frame kept in `cell`, made by `make` on first use.
+fn kept(
+    cell: &OnceLock<DataFrame>,
+    make: impl FnOnce() -> Result<LazyFrame, AnalyticsError>,
+) -> Result<LazyFrame, AnalyticsError> {
+    let frame = match cell.get() {
+        Some(f) => f,
+        None => {
+            let made = make()?.collect()?;
+            cell.get_or_init(|| made)
+        }
+    };
+    Ok(frame.clone().lazy())
+}
+
 /// How many rows of the group have `e` true.
 pub(crate) fn count(e: Expr, name: &str) -> Expr {
     e.cast(DataType::UInt32).sum().alias(name)
@@ -144,22 +159,20 @@ impl Analysis {
 
     /// Pairs with each employee's role fit attached.
     fn pairs_with_fit(&self) -> Result<LazyFrame, AnalyticsError> {
-        let frame = match self.with_fit.get() {
-            Some(f) => f,
-            None => {
-                let fit = self
-                    .fit_plan()?
-                    .select([col("employee_id"), col("role_fit")]);
-                let made = self
-                    .pairs
-                    .clone()
-                    .lazy()
-                    .left_join(fit, col("employee_id"), col("employee_id"))
-                    .collect()?;
-                self.with_fit.get_or_init(|| made)
-            }
-        };
-        Ok(frame.clone().lazy())
+        kept(&self.with_fit, || {
+            Ok(self.pairs.clone().lazy().left_join(
+                self.role_fits()?,
+                col("employee_id"),
+                col("employee_id"),
+            ))
+        })
+    }
+
+    /// `employee_id, role_fit` of everyone with requirements.
+    pub(crate) fn role_fits(&self) -> Result<LazyFrame, AnalyticsError> {
+        Ok(self
+            .fit_plan()?
+            .select([col("employee_id"), col("role_fit")]))
     }
 
     /// Rows of `lf` (which has `org_unit_id`) in the subtree of `unit`; all rows when `None`.
@@ -199,31 +212,28 @@ impl Analysis {
     /// Per employee: role fit = 1 − Σ w·min(gap, required) / Σ w·required,
     /// with unassessed competencies at level 0, and the totals behind it.
     pub(crate) fn fit_plan(&self) -> Result<LazyFrame, AnalyticsError> {
-        if let Some(f) = self.fit.get() {
-            return Ok(f.clone().lazy());
-        }
-        let made = self
-            .pairs
-            .clone()
-            .lazy()
-            .group_by([col("employee_id"), col("role_id")])
-            .agg([
-                len().cast(DataType::UInt32).alias("required_pairs"),
-                col("effective")
-                    .is_null()
-                    .cast(DataType::UInt32)
-                    .sum()
-                    .alias("unassessed_pairs"),
-                col("weighted_gap").sum().alias("total_weighted_gap"),
-                col("fit_shortfall").sum().alias("fit_shortfall"),
-                col("fit_weight").sum().alias("fit_weight"),
-            ])
-            .with_columns([when(col("fit_weight").gt(lit(0.0)))
-                .then(lit(1.0) - col("fit_shortfall") / col("fit_weight"))
-                .otherwise(lit(NULL))
-                .alias("role_fit")])
-            .collect()?;
-        Ok(self.fit.get_or_init(|| made).clone().lazy())
+        kept(&self.fit, || {
+            Ok(self
+                .pairs
+                .clone()
+                .lazy()
+                .group_by([col("employee_id"), col("role_id")])
+                .agg([
+                    len().cast(DataType::UInt32).alias("required_pairs"),
+                    col("effective")
+                        .is_null()
+                        .cast(DataType::UInt32)
+                        .sum()
+                        .alias("unassessed_pairs"),
+                    col("weighted_gap").sum().alias("total_weighted_gap"),
+                    col("fit_shortfall").sum().alias("fit_shortfall"),
+                    col("fit_weight").sum().alias("fit_weight"),
+                ])
+                .with_columns([when(col("fit_weight").gt(lit(0.0)))
+                    .then(lit(1.0) - col("fit_shortfall") / col("fit_weight"))
+                    .otherwise(lit(NULL))
+                    .alias("role_fit")]))
+        })
     }
 
     /// Metrics grouped by `keys` over `pairs` (which carry `role_fit`), the

@@ -99,9 +99,7 @@ impl Analysis {
             )?
             .group_by([col("unit_id")])
             .agg([len().cast(DataType::UInt32).alias("headcount")]);
-        let fit = self
-            .fit_plan()?
-            .select([col("employee_id"), col("role_fit")]);
+        let fit = self.role_fits()?;
         let per_person = self
             .pairs
             .clone()
