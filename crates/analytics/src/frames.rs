@@ -164,38 +164,6 @@ pub(crate) fn roles(s: &Snapshot) -> PolarsResult<DataFrame> {
     )
 }
 
-/// Every requirement of every role: role_id, competency_id, required, weight.
-pub(crate) fn requirements(s: &Snapshot) -> PolarsResult<DataFrame> {
-    let mut role = Vec::new();
-    let mut comp = Vec::new();
-    let mut req = Vec::new();
-    let mut weight = Vec::new();
-    for (id, r) in &s.roles {
-        for q in &r.requirements {
-            role.push(id.as_str());
-            comp.push(q.competency_id.as_str());
-            req.push(f64::from(q.level));
-            weight.push(q.weight);
-        }
-    }
-    df!("role_id" => role, "competency_id" => comp, "required" => req, "weight" => weight)
-}
-
-/// Every effective level of every active employee: employee_id, competency_id, effective.
-pub(crate) fn levels(s: &Snapshot) -> PolarsResult<DataFrame> {
-    let mut emp = Vec::new();
-    let mut comp = Vec::new();
-    let mut level = Vec::new();
-    for e in s.active_employees() {
-        for (c, l) in &e.levels {
-            emp.push(e.id.as_str());
-            comp.push(c.as_str());
-            level.push(l.level);
-        }
-    }
-    df!("employee_id" => emp, "competency_id" => comp, "effective" => level)
-}
-
 /// One row per (employee, training, competency developed), with the assessed
 /// level before and after and the change between them.
 pub(crate) fn trainings(s: &Snapshot) -> PolarsResult<DataFrame> {

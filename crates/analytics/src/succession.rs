@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use cadre_model::Readiness;
 use cadre_projection::Snapshot;
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::{frames, AnalyticsConfig, AnalyticsError};
+use crate::{AnalyticsConfig, AnalyticsError};
 
 /// The wire name of a readiness band.
 pub fn readiness_name(r: Readiness) -> &'static str {
@@ -74,67 +75,115 @@ pub struct Succession {
     pub summary: SuccessionSummary,
 }
 
-/// Role fit of every active employee for every role in `roles`, best first.
-fn fits_for_roles(
-    s: &Snapshot,
-    roles: &BTreeSet<&str>,
-) -> Result<HashMap<String, Vec<(String, f64)>>, AnalyticsError> {
-    let ids: Vec<&str> = s.active_employees().map(|e| e.id.as_str()).collect();
-    let people = df!("employee_id" => ids)?
-        .lazy()
-        .with_columns([lit(1i32).alias("k")]);
-    let role_list: Vec<&str> = roles.iter().copied().collect();
-    let wanted = df!("role_id" => role_list)?.lazy();
-    let reqs = frames::requirements(s)?
-        .lazy()
-        .inner_join(wanted, col("role_id"), col("role_id"))
-        .with_columns([lit(1i32).alias("k")]);
-    let levels = frames::levels(s)?.lazy();
-    // every employee against every requirement, via a constant key
-    let shortfall = col("required") - col("effective").fill_null(lit(0.0));
-    let fits = people
-        .inner_join(reqs, col("k"), col("k"))
-        .join(
-            levels,
-            [col("employee_id"), col("competency_id")],
-            [col("employee_id"), col("competency_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([when(shortfall.clone().gt(lit(0.0)))
-            .then(shortfall)
-            .otherwise(lit(0.0))
-            .alias("gap0")])
-        .with_columns([
-            (col("weight")
-                * when(col("gap0").lt(col("required")))
-                    .then(col("gap0"))
-                    .otherwise(col("required")))
-            .alias("shortfall"),
-            (col("weight") * col("required")).alias("possible"),
-        ])
-        .group_by([col("role_id"), col("employee_id")])
-        .agg([col("shortfall").sum(), col("possible").sum()])
-        .with_columns([when(col("possible").gt(lit(0.0)))
-            .then(lit(1.0) - col("shortfall") / col("possible"))
-            .otherwise(lit(1.0))
-            .alias("fit")])
-        .sort(
-            ["role_id", "fit", "employee_id"],
-            SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
-        )
-        .collect()?;
-    let mut out: HashMap<String, Vec<(String, f64)>> = HashMap::new();
-    let role = fits.column("role_id")?.str()?;
-    let emp = fits.column("employee_id")?.str()?;
-    let fit = fits.column("fit")?.f64()?;
-    for i in 0..fits.height() {
-        if let (Some(r), Some(e), Some(f)) = (role.get(i), emp.get(i), fit.get(i)) {
-            out.entry(r.to_string())
-                .or_default()
-                .push((e.to_string(), f));
+/// Role fit of every active employee for every role in `roles`: a row per
+/// active employee (in snapshot order), a column per role with a profile
+/// that has requirements, and each column's employees best first.
+///
+/// Each fit is the formula of the gap tables' role fit (docs/metrics.md),
+/// summed in the order of the role's requirements: an employee is looked up
+/// once per competency they have a level in, not once per requirement.
+struct Fits<'s> {
+    /// Column of each role.
+    columns: HashMap<&'s str, usize>,
+    /// Row of each active employee.
+    rows: HashMap<&'s str, usize>,
+    /// `fits[row * columns.len() + column]`.
+    fits: Vec<f64>,
+    /// Per column, every active employee with their fit: fit descending, then id.
+    ranked: Vec<Vec<(&'s str, f64)>>,
+}
+
+impl<'s> Fits<'s> {
+    fn new(s: &'s Snapshot, roles: &BTreeSet<&str>) -> Fits<'s> {
+        let profiles: Vec<(&'s str, &'s [cadre_model::Requirement])> = s
+            .roles
+            .iter()
+            .filter(|(id, p)| roles.contains(id.as_str()) && !p.requirements.is_empty())
+            .map(|(id, p)| (id.as_str(), p.requirements.as_slice()))
+            .collect();
+        let width = profiles.len();
+        // every requirement of those roles side by side; where each competency sits
+        let reqs: Vec<&cadre_model::Requirement> =
+            profiles.iter().flat_map(|(_, r)| r.iter()).collect();
+        let mut slots: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, q) in reqs.iter().enumerate() {
+            slots.entry(q.competency_id.as_str()).or_default().push(i);
+        }
+        let active: Vec<&'s cadre_projection::EmployeeState> = s.active_employees().collect();
+        let mut fits = vec![0.0; active.len() * width];
+        if width > 0 {
+            fits.par_chunks_mut(width)
+                .zip(active.par_iter())
+                .for_each_init(
+                    || vec![0.0; reqs.len()],
+                    |levels, (out, e)| {
+                        // an unassessed competency counts as level 0
+                        levels.fill(0.0);
+                        for (c, l) in &e.levels {
+                            for &i in slots.get(c.as_str()).map(Vec::as_slice).unwrap_or_default() {
+                                levels[i] = l.level;
+                            }
+                        }
+                        let mut at = 0;
+                        for (column, (_, role_reqs)) in profiles.iter().enumerate() {
+                            let (mut shortfall, mut possible) = (0.0, 0.0);
+                            for (q, level) in role_reqs.iter().zip(&levels[at..]) {
+                                let required = f64::from(q.level);
+                                let gap = (required - level).max(0.0);
+                                shortfall += q.weight * gap.min(required);
+                                possible += q.weight * required;
+                            }
+                            at += role_reqs.len();
+                            out[column] = if possible > 0.0 {
+                                1.0 - shortfall / possible
+                            } else {
+                                1.0
+                            };
+                        }
+                    },
+                );
+        }
+        let ranked = (0..width)
+            .map(|column| {
+                let mut v: Vec<(&'s str, f64)> = active
+                    .iter()
+                    .enumerate()
+                    .map(|(row, e)| (e.id.as_str(), fits[row * width + column]))
+                    .collect();
+                v.par_sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                v
+            })
+            .collect();
+        Fits {
+            columns: profiles
+                .iter()
+                .enumerate()
+                .map(|(i, (id, _))| (*id, i))
+                .collect(),
+            rows: active
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.id.as_str(), i))
+                .collect(),
+            fits,
+            ranked,
         }
     }
-    Ok(out)
+
+    /// Everyone's fit for `role`, best first (empty for a role without requirements).
+    fn best(&self, role: &str) -> &[(&'s str, f64)] {
+        self.columns
+            .get(role)
+            .map_or(&[], |&c| self.ranked[c].as_slice())
+    }
+
+    /// One employee's fit for `role`; 0 when either is unknown.
+    fn of(&self, role: &str, employee: &str) -> f64 {
+        match (self.columns.get(role), self.rows.get(employee)) {
+            (Some(&c), Some(&r)) => self.fits[r * self.columns.len() + c],
+            _ => 0.0,
+        }
+    }
 }
 
 /// A person on a position's candidate list.
@@ -191,7 +240,7 @@ impl Succession {
             .filter(|(_, p)| units.is_none_or(|u| u.contains(&p.org_unit_id)))
             .collect();
         let roles: BTreeSet<&str> = critical.iter().map(|(_, p)| p.role_id.as_str()).collect();
-        let fits = fits_for_roles(s, &roles)?;
+        let fits = Fits::new(s, &roles);
         let employees: HashMap<&str, &cadre_projection::EmployeeState> =
             s.active_employees().map(|e| (e.id.as_str(), e)).collect();
         let nominations: BTreeMap<&str, Vec<&cadre_projection::Nomination>> =
@@ -218,22 +267,21 @@ impl Succession {
                         .collect()
                 })
                 .unwrap_or_default();
-            let best = fits.get(&p.role_id).map(Vec::as_slice).unwrap_or_default();
             let mut added = 0;
-            for (e, _) in best {
+            for (e, _) in fits.best(&p.role_id) {
                 if added == cfg.top_candidates {
                     break;
                 }
                 if employees
-                    .get(e.as_str())
+                    .get(e)
                     .is_some_and(|x| x.role_id.as_deref() == Some(p.role_id.as_str()))
                 {
                     continue;
                 }
                 added += 1;
-                if !cands.iter().any(|c| &c.id == e) {
+                if !cands.iter().any(|c| c.id == *e) {
                     cands.push(Candidacy {
-                        id: e.clone(),
+                        id: (*e).to_string(),
                         nominated: false,
                         stated: None,
                     });
@@ -248,24 +296,13 @@ impl Succession {
             }
         }
 
-        // by role, then employee: a scan of the role's list per candidate
-        // made succession grow with the square of the organisation
-        let fit_index: HashMap<&str, HashMap<&str, f64>> = fits
-            .iter()
-            .map(|(r, v)| {
-                (
-                    r.as_str(),
-                    v.iter().map(|(e, f)| (e.as_str(), *f)).collect(),
-                )
-            })
-            .collect();
-        let fit_of = |role: &str, e: &str| -> f64 {
-            fit_index
-                .get(role)
-                .and_then(|v| v.get(e))
-                .copied()
-                .unwrap_or(0.0)
-        };
+        // the incumbent of each position: the first active employee (by id) holding it
+        let mut incumbents: HashMap<&str, &cadre_projection::EmployeeState> = HashMap::new();
+        for e in s.active_employees() {
+            if let Some(p) = e.position_id.as_deref() {
+                incumbents.entry(p).or_insert(e);
+            }
+        }
         let mut rows: Vec<CandidateRow> = Vec::new();
         let mut pos_rows = Vec::new();
         let mut summary = SuccessionSummary {
@@ -281,9 +318,7 @@ impl Succession {
         };
         let mut bench_total = 0usize;
         for ((id, p), (_, cands)) in critical.iter().zip(&per_position) {
-            let incumbent = s
-                .active_employees()
-                .find(|e| e.position_id.as_deref() == Some(id.as_str()));
+            let incumbent = incumbents.get(id.as_str()).copied();
             let mut counts = [0usize; 4];
             let mut discounted = 0.0;
             for Candidacy {
@@ -293,7 +328,7 @@ impl Succession {
             } in cands
             {
                 let e = employees[c.as_str()];
-                let fit = fit_of(&p.role_id, c);
+                let fit = fits.of(&p.role_id, c);
                 let computed = computed_readiness(fit, e.performance, cfg);
                 counts[computed as usize] += 1;
                 let n = candidacies[c];
