@@ -76,14 +76,21 @@ pub(crate) fn compare(cadre: &[Value], duck: &[Value]) -> Result<usize, String> 
     Ok(checked)
 }
 
-/// Runs the peer on `events` and compares its roll-up with cadre's `gaps`.
-pub(crate) fn measure(
+/// What the peer computed, and how long it took.
+pub(crate) struct PeerRun {
+    duckdb_secs: f64,
+    duckdb_version: String,
+    units: Vec<Value>,
+}
+
+/// Runs the peer on `events`. The bench runs it before cadre's own phases:
+/// cadre keeps the memory it has used, and at 1,000,000 employees the two
+/// together would not fit.
+pub(crate) fn run(
     options: &PeerOptions,
     events: &Path,
     end: chrono::NaiveDate,
-    gaps: &QueryOutput,
-    cadre_secs: f64,
-) -> Result<PeerFigures, BenchError> {
+) -> Result<PeerRun, BenchError> {
     let out_path = events.with_file_name("duckdb-units.json");
     let out = Command::new(&options.python)
         .arg(&options.script)
@@ -121,8 +128,22 @@ pub(crate) fn measure(
         .ok_or_else(|| BenchError::Check(format!("unreadable peer timing: {line}")))?;
     let text = std::fs::read_to_string(&out_path)
         .map_err(io(format!("cannot read {}", out_path.display())))?;
-    let duck: Vec<Value> = serde_json::from_str(&text)
+    let units: Vec<Value> = serde_json::from_str(&text)
         .map_err(|e| BenchError::Check(format!("the peer's roll-up is not JSON: {e}")))?;
+    Ok(PeerRun {
+        duckdb_secs,
+        duckdb_version,
+        units,
+    })
+}
+
+/// Compares the peer's roll-up with cadre's `gaps`, and the times.
+pub(crate) fn figures(run: PeerRun, gaps: &QueryOutput, cadre_secs: f64) -> PeerFigures {
+    let PeerRun {
+        duckdb_secs,
+        duckdb_version,
+        units: duck,
+    } = run;
     let json = gaps.to_json();
     let cadre: &[Value] = json["tables"]["units"]["rows"]
         .as_array()
@@ -131,14 +152,14 @@ pub(crate) fn measure(
         Ok(n) => (n, None),
         Err(d) => (0, Some(d)),
     };
-    Ok(PeerFigures {
+    PeerFigures {
         duckdb_secs,
         cadre_secs,
         ratio: cadre_secs / duckdb_secs.max(1e-9),
         duckdb_version,
         figures,
         difference,
-    })
+    }
 }
 
 #[cfg(test)]

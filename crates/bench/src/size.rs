@@ -208,6 +208,14 @@ pub(crate) fn measure(
         .map_err(io(format!("cannot stat {}", events_path.display())))?
         .len();
 
+    let peer_run = match &options.peer {
+        Some(p) => {
+            progress(&format!("{employees} employees: DuckDB on the same file"));
+            Some(peer::run(p, &events_path, options.end)?)
+        }
+        None => None,
+    };
+
     progress(&format!("{employees} employees: ingesting {events} events"));
     memory::reset_peak();
     let started = Instant::now();
@@ -305,20 +313,7 @@ pub(crate) fn measure(
     let freshness_changed = fresh.to_json()["tables"] != gaps.to_json()["tables"];
     drop(ingestor);
 
-    let peer = match &options.peer {
-        Some(p) => {
-            progress(&format!("{employees} employees: DuckDB on the same file"));
-            let cadre_secs = ingest_secs + replay_secs + gap_secs;
-            Some(peer::measure(
-                p,
-                &events_path,
-                options.end,
-                &gaps,
-                cadre_secs,
-            )?)
-        }
-        None => None,
-    };
+    let peer = peer_run.map(|r| peer::figures(r, &gaps, ingest_secs + replay_secs + gap_secs));
     drop(timeline);
     if !options.keep {
         std::fs::remove_dir_all(&dir).map_err(io(format!("cannot remove {}", dir.display())))?;
