@@ -85,6 +85,8 @@ pub struct Succession {
 struct Fits<'s> {
     /// Column of each role.
     columns: HashMap<&'s str, usize>,
+    /// The active employees, one per row.
+    active: Vec<&'s cadre_projection::EmployeeState>,
     /// Row of each active employee.
     rows: HashMap<&'s str, usize>,
     /// `fits[row * columns.len() + column]`.
@@ -165,9 +167,15 @@ impl<'s> Fits<'s> {
                 .enumerate()
                 .map(|(i, e)| (e.id.as_str(), i))
                 .collect(),
+            active,
             fits,
             ranked,
         }
+    }
+
+    /// An active employee by id.
+    fn employee(&self, id: &str) -> Option<&'s cadre_projection::EmployeeState> {
+        self.rows.get(id).map(|&r| self.active[r])
     }
 
     /// Everyone's fit for `role`, best first (empty for a role without requirements).
@@ -241,8 +249,6 @@ impl Succession {
             .collect();
         let roles: BTreeSet<&str> = critical.iter().map(|(_, p)| p.role_id.as_str()).collect();
         let fits = Fits::new(s, &roles);
-        let employees: HashMap<&str, &cadre_projection::EmployeeState> =
-            s.active_employees().map(|e| (e.id.as_str(), e)).collect();
         let nominations: BTreeMap<&str, Vec<&cadre_projection::Nomination>> =
             s.nominations.iter().fold(BTreeMap::new(), |mut m, n| {
                 m.entry(n.position_id.as_str()).or_default().push(n);
@@ -258,7 +264,7 @@ impl Succession {
                 .get(id.as_str())
                 .map(|ns| {
                     ns.iter()
-                        .filter(|n| employees.contains_key(n.candidate_id.as_str()))
+                        .filter(|n| fits.employee(&n.candidate_id).is_some())
                         .map(|n| Candidacy {
                             id: n.candidate_id.clone(),
                             nominated: true,
@@ -272,8 +278,8 @@ impl Succession {
                 if added == cfg.top_candidates {
                     break;
                 }
-                if employees
-                    .get(e)
+                if fits
+                    .employee(e)
                     .is_some_and(|x| x.role_id.as_deref() == Some(p.role_id.as_str()))
                 {
                     continue;
@@ -327,7 +333,7 @@ impl Succession {
                 stated,
             } in cands
             {
-                let e = employees[c.as_str()];
+                let e = fits.employee(c).expect("candidates are active employees");
                 let fit = fits.of(&p.role_id, c);
                 let computed = computed_readiness(fit, e.performance, cfg);
                 counts[computed as usize] += 1;
@@ -401,7 +407,7 @@ impl Succession {
             "org_unit_id" => pos_rows.iter().map(|r| r.position.org_unit_id.as_str()).collect::<Vec<_>>(),
             "role_id" => pos_rows.iter().map(|r| r.position.role_id.as_str()).collect::<Vec<_>>(),
             "incumbent_id" => pos_rows.iter().map(|r| r.incumbent.as_deref()).collect::<Vec<_>>(),
-            "incumbent_name" => pos_rows.iter().map(|r| r.incumbent.as_deref().and_then(|i| employees.get(i)).map(|e| e.name.as_str())).collect::<Vec<_>>(),
+            "incumbent_name" => pos_rows.iter().map(|r| r.incumbent.as_deref().and_then(|i| fits.employee(i)).map(|e| e.name.as_str())).collect::<Vec<_>>(),
             "incumbent_leaving_on" => pos_rows.iter().map(|r| r.leaving_on.as_deref()).collect::<Vec<_>>(),
             "vacant" => pos_rows.iter().map(|r| r.incumbent.is_none()).collect::<Vec<_>>(),
             "candidates" => pos_rows.iter().map(|r| r.bands.iter().sum::<usize>() as u32).collect::<Vec<_>>(),
