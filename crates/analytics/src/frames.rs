@@ -1,6 +1,6 @@
 //! Snapshot to frames: the flat tables every roll-up starts from.
 
-use cadre_projection::{EffectiveLevel, Snapshot};
+use cadre_projection::{EffectiveLevel, EmployeeState, Snapshot};
 use chrono::Duration;
 use polars::prelude::*;
 
@@ -31,9 +31,18 @@ struct PairColumns<'a> {
 
 /// One row per (active employee, required competency of their role).
 pub(crate) fn pairs(s: &Snapshot, cfg: &AnalyticsConfig) -> PolarsResult<DataFrame> {
+    pairs_of(s, cfg, s.active_employees())
+}
+
+/// The rows of [`pairs`] of some of the snapshot's active employees, in the order given.
+pub(crate) fn pairs_of<'a>(
+    s: &'a Snapshot,
+    cfg: &AnalyticsConfig,
+    employees: impl IntoIterator<Item = &'a EmployeeState>,
+) -> PolarsResult<DataFrame> {
     let stale_before = s.as_of - Duration::days(cfg.stale_days);
     let mut c = PairColumns::default();
-    for e in s.active_employees() {
+    for e in employees {
         let (Some(role_id), Some(unit_id)) = (&e.role_id, &e.org_unit_id) else {
             continue;
         };
@@ -98,8 +107,15 @@ pub(crate) fn pairs(s: &Snapshot, cfg: &AnalyticsConfig) -> PolarsResult<DataFra
 
 /// One row per active employee with a position.
 pub(crate) fn people(s: &Snapshot) -> PolarsResult<DataFrame> {
-    let e: Vec<_> = s
-        .active_employees()
+    people_of(s.active_employees())
+}
+
+/// The rows of [`people`] of some active employees, in the order given.
+pub(crate) fn people_of<'a>(
+    employees: impl IntoIterator<Item = &'a EmployeeState>,
+) -> PolarsResult<DataFrame> {
+    let e: Vec<_> = employees
+        .into_iter()
         .filter(|e| e.org_unit_id.is_some())
         .collect();
     df!(
@@ -119,6 +135,31 @@ pub(crate) fn potential_name(p: cadre_model::Potential) -> &'static str {
         cadre_model::Potential::Medium => "medium",
         cadre_model::Potential::High => "high",
     }
+}
+
+/// `frame`, whose rows are sorted by `employee_id`, with employee `id`'s rows
+/// (none, if they had none) replaced by `rows`, in one chunk.
+pub(crate) fn splice(frame: &DataFrame, id: &str, rows: &DataFrame) -> PolarsResult<DataFrame> {
+    let ids = frame.column("employee_id")?.str()?.rechunk();
+    let first_not_below = |inclusive: bool| {
+        let (mut lo, mut hi) = (0, ids.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let v = ids.get(mid).unwrap_or_default();
+            if v < id || (inclusive && v == id) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let (from, to) = (first_not_below(false), first_not_below(true));
+    let mut out = frame.slice(0, from);
+    out.vstack_mut(rows)?;
+    out.vstack_mut(&frame.slice(to as i64, frame.height() - to))?;
+    out.rechunk_mut_par();
+    Ok(out)
 }
 
 /// Every (unit, ancestor) pair, a unit being its own ancestor.

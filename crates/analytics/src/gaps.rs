@@ -139,6 +139,23 @@ impl Analysis {
         })
     }
 
+    /// Takes employee `id`'s rows again from `s`, a snapshot that differs
+    /// from the one the frames were built from in that employee's state
+    /// alone ([`Snapshot::refresh_employee`]); the same frames as building
+    /// them from `s` anew.
+    pub fn refresh_employee(&mut self, s: &Snapshot, id: &str) -> Result<(), AnalyticsError> {
+        let e = s
+            .employee_index(id)
+            .ok()
+            .map(|i| &s.employees[i])
+            .filter(|e| e.active);
+        self.pairs = frames::splice(&self.pairs, id, &frames::pairs_of(s, &self.config, e)?)?;
+        self.people = frames::splice(&self.people, id, &frames::people_of(e)?)?;
+        self.fit = OnceLock::new();
+        self.with_fit = OnceLock::new();
+        Ok(())
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &AnalyticsConfig {
         &self.config
@@ -298,24 +315,78 @@ impl Analysis {
     ///
     /// Columns: `unit_id, unit_name, parent_id, headcount`, then [`ROLLUP_COLUMNS`].
     pub fn by_unit(&self) -> Result<DataFrame, AnalyticsError> {
-        let anc = self.ancestry.clone().lazy();
-        let headcount = self
+        // Every figure of a subtree is a sum over its units, or a ratio of two
+        // such sums, because each person sits in one unit: the pairs are summed
+        // per unit once, and only the per-unit sums meet the ancestry.
+        let pair_sums = self
+            .pairs
+            .clone()
+            .lazy()
+            .group_by([col("org_unit_id")])
+            .agg(
+                pair_counts()
+                    .into_iter()
+                    .chain([
+                        col("gap").sum().alias("gap_sum"),
+                        col("gap").count().cast(DataType::UInt32).alias("gap_n"),
+                        col("weighted_gap").sum().alias("total_weighted_gap"),
+                    ])
+                    .collect::<Vec<_>>(),
+            );
+        let person_sums = self
             .people
             .clone()
             .lazy()
-            .inner_join(anc.clone(), col("org_unit_id"), col("org_unit_id"))
-            .group_by([col("ancestor_id")])
-            .agg([len().cast(DataType::UInt32).alias("headcount")]);
-        let pairs = self
-            .pairs_with_fit()?
-            .inner_join(anc, col("org_unit_id"), col("org_unit_id"));
-        let metrics = Self::grouped(pairs, &["ancestor_id"]);
+            .select([col("employee_id"), col("org_unit_id")])
+            .left_join(
+                self.fit_plan()?.select([
+                    col("employee_id"),
+                    col("required_pairs").alias("n"),
+                    col("role_fit"),
+                ]),
+                col("employee_id"),
+                col("employee_id"),
+            )
+            .group_by([col("org_unit_id")])
+            .agg([
+                len().cast(DataType::UInt32).alias("headcount"),
+                count(col("n").is_not_null(), "people_with_requirements"),
+                col("role_fit").sum().alias("role_fit_sum"),
+                col("role_fit")
+                    .count()
+                    .cast(DataType::UInt32)
+                    .alias("role_fit_people"),
+            ]);
+        let sum_cols = || {
+            let mut s: Vec<&str> = ROLLUP_COLUMNS[1..COUNTS].to_vec();
+            s.extend(["gap_sum", "gap_n", "total_weighted_gap"]);
+            s
+        };
+        let per_ancestor = |per_unit: LazyFrame, sums: Vec<&str>| {
+            per_unit
+                .inner_join(
+                    self.ancestry.clone().lazy(),
+                    col("org_unit_id"),
+                    col("org_unit_id"),
+                )
+                .group_by([col("ancestor_id")])
+                .agg(sums.into_iter().map(|c| col(c).sum()).collect::<Vec<_>>())
+        };
+        let pairs = per_ancestor(pair_sums, sum_cols());
+        let people = per_ancestor(
+            person_sums,
+            vec![
+                "headcount",
+                "people_with_requirements",
+                "role_fit_sum",
+                "role_fit_people",
+            ],
+        );
         let mut fill: Vec<Expr> = ROLLUP_COLUMNS[..COUNTS]
             .iter()
-            .map(|c| col(*c).fill_null(lit(0u32)))
+            .chain(&["headcount", "role_fit_people", "gap_n"])
+            .map(|c| col(*c).fill_null(lit(0u32)).cast(DataType::UInt32))
             .collect();
-        fill.push(col("headcount").fill_null(lit(0u32)));
-        fill.push(col("role_fit_people").fill_null(lit(0u32)));
         fill.push(col("total_weighted_gap").fill_null(lit(0.0)));
         let mut select = vec![
             col("unit_id"),
@@ -324,13 +395,18 @@ impl Analysis {
             col("headcount"),
         ];
         select.extend(rollup_cols());
-        Ok(self
+        let rolled = self
             .units
             .clone()
             .lazy()
-            .left_join(headcount, col("unit_id"), col("ancestor_id"))
-            .left_join(metrics, col("unit_id"), col("ancestor_id"))
+            .left_join(people, col("unit_id"), col("ancestor_id"))
+            .left_join(pairs, col("unit_id"), col("ancestor_id"))
             .with_columns(fill)
+            .with_columns([
+                ratio("gap_sum", "gap_n", "mean_gap"),
+                ratio("role_fit_sum", "role_fit_people", "mean_role_fit"),
+            ]);
+        Ok(with_ratios(rolled)
             .select(select)
             .sort(["unit_id"], SortMultipleOptions::default())
             .collect()?)

@@ -32,7 +32,7 @@ pub use query::{
     QueryRequest,
 };
 pub use succession::{computed_readiness, readiness_name, Succession, SuccessionSummary};
-pub use table::{cell_text, Table};
+pub use table::{cell_text, first_difference, Table};
 pub use training::course_effects;
 pub use trends::{month_ends, plan_history, subtree, trends, PlanHistory};
 

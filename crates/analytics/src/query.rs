@@ -1,6 +1,6 @@
 //! Named queries: one definition of what `cadre query` prints and what `GET /v1/query/...` answers.
 
-use cadre_projection::{LevelPolicy, Snapshot, Timeline};
+use cadre_projection::{Changed, LevelPolicy, Snapshot, Timeline};
 use chrono::{DateTime, Utc};
 use polars::prelude::{col, DataFrame, IntoLazy, SortMultipleOptions};
 use serde::Serialize;
@@ -122,6 +122,8 @@ impl QueryOutput {
 pub struct Prepared {
     snapshot: Snapshot,
     analysis: Analysis,
+    /// How many events the timeline had applied when it was made.
+    applied: u64,
 }
 
 impl Prepared {
@@ -134,7 +136,35 @@ impl Prepared {
     ) -> Result<Prepared, AnalyticsError> {
         let snapshot = t.snapshot(as_of, policy);
         let analysis = Analysis::with_config(&snapshot, cfg.clone())?;
-        Ok(Prepared { snapshot, analysis })
+        Ok(Prepared {
+            snapshot,
+            analysis,
+            applied: t.applied(),
+        })
+    }
+
+    /// Brings it up to date with `t`, the timeline it was made from after
+    /// more events: when those events touched only some employees' own
+    /// histories (and `t` tracks changes, [`Timeline::track_changes`]), just
+    /// those employees are taken again; otherwise it is made anew. Either
+    /// way it then equals `Prepared::new` of its date.
+    pub fn refresh(
+        &mut self,
+        t: &Timeline,
+        policy: &LevelPolicy,
+        cfg: &AnalyticsConfig,
+    ) -> Result<(), AnalyticsError> {
+        match t.changes_since(self.applied) {
+            Changed::Employees(ids) => {
+                for id in &ids {
+                    self.snapshot.refresh_employee(t, policy, id);
+                    self.analysis.refresh_employee(&self.snapshot, id)?;
+                }
+                self.applied = t.applied();
+            }
+            Changed::Other => *self = Prepared::new(t, policy, cfg, self.as_of())?,
+        }
+        Ok(())
     }
 
     /// The date it describes.

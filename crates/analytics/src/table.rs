@@ -132,3 +132,57 @@ mod tests {
         );
     }
 }
+
+/// Where two answers first differ: a JSON pointer and both values, or `None`
+/// when they agree. Numbers count as equal within 1e-9 relative: polars sums
+/// floats on every core, in an order that varies from run to run, so their
+/// last bits do too.
+pub fn first_difference(a: &Value, b: &Value) -> Option<String> {
+    difference_at(a, b, String::new())
+}
+
+fn difference_at(a: &Value, b: &Value, at: String) -> Option<String> {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (x, y))| difference_at(x, y, format!("{at}/{i}"))),
+        (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
+            x.iter().find_map(|(k, v)| match y.get(k) {
+                Some(w) => difference_at(v, w, format!("{at}/{k}")),
+                None => Some(format!("{at}/{k}: only on one side")),
+            })
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64()?, y.as_f64()?);
+            ((x - y).abs() > 1e-9 * x.abs().max(y.abs()).max(1.0))
+                .then(|| format!("{at}: {x} != {y}"))
+        }
+        _ if a == b => None,
+        _ => Some(format!("{at}: {a} != {b}")),
+    }
+}
+
+#[cfg(test)]
+mod difference_tests {
+    use super::first_difference;
+    use serde_json::json;
+
+    #[test]
+    fn points_at_the_first_difference_beyond_rounding() {
+        let a = json!({"rows": [[1, 0.1], [2, "x"]]});
+        assert_eq!(first_difference(&a, &a), None);
+        let b = json!({"rows": [[1, 0.1 + 1e-15], [2, "x"]]});
+        assert_eq!(first_difference(&a, &b), None);
+        let c = json!({"rows": [[1, 0.1], [2, "y"]]});
+        assert_eq!(
+            first_difference(&a, &c).as_deref(),
+            Some("/rows/1/1: \"x\" != \"y\"")
+        );
+        let d = json!({"rows": [[1, 0.1001]]});
+        assert!(first_difference(&a, &d).is_some());
+        let e = json!({"rows": [[1, 0.1], [2, "x"]], "more": 1});
+        assert!(first_difference(&a, &e).is_some());
+    }
+}

@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
-use cadre_analytics::{AnalyticsConfig, QueryKind, QueryOutput, QueryRequest, Scope};
+use cadre_analytics::{AnalyticsConfig, Prepared, QueryKind, QueryOutput, QueryRequest, Scope};
 use cadre_ingest::{Ingestor, StoreLayout, StoreReader};
 use cadre_model::Event;
 use cadre_projection::{LevelPolicy, Timeline};
@@ -156,12 +156,20 @@ fn next_assessment(
     Ok(v.to_string())
 }
 
+/// What the full recompute leaves: each part's seconds, the gap tables, and
+/// the snapshot and frames of the date, kept for the freshness figure.
+struct Recomputed {
+    parts: Vec<(String, f64)>,
+    gaps: QueryOutput,
+    prepared: Prepared,
+}
+
 fn recompute(
     t: &Timeline,
     policy: &LevelPolicy,
     cfg: &AnalyticsConfig,
     end: chrono::NaiveDate,
-) -> Result<(Vec<(String, f64)>, QueryOutput), BenchError> {
+) -> Result<Recomputed, BenchError> {
     // one snapshot and one set of frames for the four, as the ClickHouse export does
     let started = Instant::now();
     let prepared = cadre_analytics::Prepared::new(t, policy, cfg, as_of(end))?;
@@ -182,7 +190,11 @@ fn recompute(
             black_box(out);
         }
     }
-    Ok((parts, gaps.expect("gaps is computed first")))
+    Ok(Recomputed {
+        parts,
+        gaps: gaps.expect("gaps is computed first"),
+        prepared,
+    })
 }
 
 /// Measures one organisation size from scratch.
@@ -283,7 +295,11 @@ pub(crate) fn measure(
 
     progress(&format!("{employees} employees: recomputing the analytics"));
     memory::reset_peak();
-    let (recompute_parts_secs, gaps) = recompute(&timeline, &policy, &cfg, options.end)?;
+    let Recomputed {
+        parts: recompute_parts_secs,
+        gaps,
+        mut prepared,
+    } = recompute(&timeline, &policy, &cfg, options.end)?;
     let peak_rss_recompute = memory::peak_bytes();
     let recompute_secs = recompute_parts_secs.iter().map(|(_, s)| s).sum();
     // gaps on its own: prepare + its tables
@@ -292,18 +308,26 @@ pub(crate) fn measure(
     progress(&format!("{employees} employees: one new event"));
     let line = next_assessment(&events_path, options.end, &gaps)?;
     let (mut ingestor, _) = Ingestor::open(&layout)?;
+    // as `cadre serve` does: the projection remembers which employees the
+    // next events touch, and the kept snapshot and frames of the date are
+    // brought up to date by those employees alone
+    timeline.track_changes(16);
+    let gaps_request = request(QueryKind::Gaps, options.end);
     let started = Instant::now();
     let batch = ingestor.ingest("bench", vec![cadre_ingest::parse_line(1, &line)])?;
     for (seq, e) in &batch.stored {
         timeline.apply(*seq, e);
     }
-    let fresh = cadre_analytics::run_query(
-        &timeline,
-        &policy,
-        &cfg,
-        &request(QueryKind::Gaps, options.end),
-    )?;
+    prepared.refresh(&timeline, &policy, &cfg)?;
+    let fresh = cadre_analytics::run_prepared(&prepared, &timeline, &policy, &cfg, &gaps_request)?;
     let freshness_secs = secs(started);
+    drop(prepared);
+    let anew = cadre_analytics::run_query(&timeline, &policy, &cfg, &gaps_request)?;
+    if let Some(at) = cadre_analytics::first_difference(&fresh.to_json(), &anew.to_json()) {
+        return Err(BenchError::Check(format!(
+            "the gap tables brought up to date after one event differ from the same tables computed anew at {at}"
+        )));
+    }
     if batch.stored.len() != 1 {
         return Err(BenchError::Check(format!(
             "the new event was not stored: {:?}",

@@ -24,4 +24,4 @@ pub use references::{Dangling, References};
 pub use snapshot::{
     CompetencyInfo, EmployeeState, Nomination, PlanEvent, Snapshot, TrainingRecord, UnitInfo,
 };
-pub use timeline::{AssessmentEvidence, Timeline};
+pub use timeline::{AssessmentEvidence, Changed, Timeline};

@@ -144,6 +144,30 @@ impl Snapshot {
         self.employees.iter().filter(|e| e.active)
     }
 
+    /// Where employee `id` is in [`Snapshot::employees`] (which is sorted by id).
+    pub fn employee_index(&self, id: &str) -> Result<usize, usize> {
+        self.employees.binary_search_by(|e| e.id.as_str().cmp(id))
+    }
+
+    /// Takes employee `id`'s state again from `t`, as of the snapshot's date,
+    /// after events that touched only their own history (see
+    /// [`Timeline::changes_since`]); the rest of the snapshot is kept. The
+    /// result is what [`Timeline::snapshot`] would give.
+    pub fn refresh_employee(&mut self, t: &Timeline, policy: &LevelPolicy, id: &str) {
+        let state = t
+            .employees
+            .get(id)
+            .and_then(|e| employee_state(id, e, self.as_of, policy, &self.positions));
+        match (self.employee_index(id), state) {
+            (Ok(i), Some(s)) => self.employees[i] = s,
+            (Ok(i), None) => {
+                self.employees.remove(i);
+            }
+            (Err(i), Some(s)) => self.employees.insert(i, s),
+            (Err(_), None) => {}
+        }
+    }
+
     /// The path from the root to a unit (just the unit if it is unknown).
     pub fn unit_path(&self, unit: &str) -> Vec<String> {
         self.units
@@ -218,50 +242,7 @@ impl Timeline {
         let mut employees: Vec<EmployeeState> = self
             .employees
             .par_iter()
-            .filter_map(|(id, e)| {
-                let hired = e.hired.at(as_of)?;
-                let left = e.left.at(as_of).filter(|l| l.at >= hired.at);
-                let leaving_on = left.map(|l| l.value.effective_on.unwrap_or(l.at.date_naive()));
-                let active = leaving_on.is_none_or(|d| d > as_of.date_naive());
-                let position_id = e
-                    .assigned
-                    .at(as_of)
-                    .filter(|a| a.at >= hired.at)
-                    .map(|a| a.value.clone());
-                let position = position_id.as_ref().and_then(|p| positions.get(p));
-                let last_assessed = e
-                    .assessments
-                    .iter()
-                    .filter_map(|(c, h)| h.at(as_of).map(|d| (c.clone(), d.at)))
-                    .collect();
-                let trainings = training_records(policy, as_of, e);
-                let levels = e
-                    .assessments
-                    .keys()
-                    .chain(e.trainings.keys())
-                    .collect::<HashSet<_>>()
-                    .into_iter()
-                    .filter_map(|c| {
-                        effective_level(policy, as_of, e.assessments.get(c), e.trainings.get(c))
-                            .map(|l| (c.clone(), l))
-                    })
-                    .collect();
-                Some(EmployeeState {
-                    id: id.clone(),
-                    name: hired.value.clone(),
-                    hired_at: hired.at,
-                    active,
-                    leaving_on,
-                    role_id: position.map(|p| p.role_id.clone()),
-                    org_unit_id: position.map(|p| p.org_unit_id.clone()),
-                    position_id,
-                    levels,
-                    last_assessed,
-                    trainings,
-                    performance: e.performance.at(as_of).map(|d| d.value),
-                    potential: e.potential.at(as_of).map(|d| d.value),
-                })
-            })
+            .filter_map(|(id, e)| employee_state(id, e, as_of, policy, &positions))
             .collect();
         employees.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
 
@@ -326,6 +307,58 @@ impl Timeline {
             nominations,
         }
     }
+}
+
+/// One employee as of `as_of`; none before they are hired.
+fn employee_state(
+    id: &str,
+    e: &EmployeeHistory,
+    as_of: DateTime<Utc>,
+    policy: &LevelPolicy,
+    positions: &BTreeMap<String, PositionDefined>,
+) -> Option<EmployeeState> {
+    let hired = e.hired.at(as_of)?;
+    let left = e.left.at(as_of).filter(|l| l.at >= hired.at);
+    let leaving_on = left.map(|l| l.value.effective_on.unwrap_or(l.at.date_naive()));
+    let active = leaving_on.is_none_or(|d| d > as_of.date_naive());
+    let position_id = e
+        .assigned
+        .at(as_of)
+        .filter(|a| a.at >= hired.at)
+        .map(|a| a.value.clone());
+    let position = position_id.as_ref().and_then(|p| positions.get(p));
+    let last_assessed = e
+        .assessments
+        .iter()
+        .filter_map(|(c, h)| h.at(as_of).map(|d| (c.clone(), d.at)))
+        .collect();
+    let trainings = training_records(policy, as_of, e);
+    let levels = e
+        .assessments
+        .keys()
+        .chain(e.trainings.keys())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .filter_map(|c| {
+            effective_level(policy, as_of, e.assessments.get(c), e.trainings.get(c))
+                .map(|l| (c.clone(), l))
+        })
+        .collect();
+    Some(EmployeeState {
+        id: id.to_string(),
+        name: hired.value.clone(),
+        hired_at: hired.at,
+        active,
+        leaving_on,
+        role_id: position.map(|p| p.role_id.clone()),
+        org_unit_id: position.map(|p| p.org_unit_id.clone()),
+        position_id,
+        levels,
+        last_assessed,
+        trainings,
+        performance: e.performance.at(as_of).map(|d| d.value),
+        potential: e.potential.at(as_of).map(|d| d.value),
+    })
 }
 
 /// Every training up to `as_of`, with assessed levels before and after.

@@ -105,6 +105,28 @@ pub struct Timeline {
     applied: u64,
     latest: Option<DateTime<Utc>>,
     tail: Option<(u64, Uuid)>,
+    /// What the latest events touched, when tracking is on ([`Timeline::track_changes`]).
+    #[serde(skip)]
+    changes: Option<Changes>,
+}
+
+/// The most recent events' reach: the employee each touched alone, or none
+/// for an event that touched reference data or a succession plan.
+#[derive(Debug, Clone)]
+struct Changes {
+    /// How many entries to keep.
+    cap: usize,
+    /// `(applied after the event, the employee it touched alone)`, oldest first.
+    recent: std::collections::VecDeque<(u64, Option<String>)>,
+}
+
+/// What changed in a timeline since an earlier moment of it ([`Timeline::changes_since`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Only these employees' own histories.
+    Employees(std::collections::BTreeSet<String>),
+    /// Something else too (reference data, a succession plan, or more than is remembered).
+    Other,
 }
 
 impl Timeline {
@@ -122,6 +144,40 @@ impl Timeline {
     /// resumes after it.
     pub fn tail(&self) -> Option<(u64, Uuid)> {
         self.tail
+    }
+
+    /// Starts remembering which employee each of the next events touched,
+    /// up to the last `cap` of them, for [`Timeline::changes_since`].
+    pub fn track_changes(&mut self, cap: usize) {
+        self.changes = Some(Changes {
+            cap,
+            recent: std::collections::VecDeque::with_capacity(cap.min(4096)),
+        });
+    }
+
+    /// What the events applied after the first `applied` of them changed:
+    /// the employees they touched when every one of them touched one
+    /// employee's own history and is still remembered, [`Changed::Other`]
+    /// otherwise (always, when tracking is off).
+    pub fn changes_since(&self, applied: u64) -> Changed {
+        if applied == self.applied {
+            return Changed::Employees(Default::default());
+        }
+        let Some(c) = &self.changes else {
+            return Changed::Other;
+        };
+        let first = applied + 1;
+        if applied > self.applied || c.recent.front().is_none_or(|(n, _)| *n > first) {
+            return Changed::Other;
+        }
+        let mut out = std::collections::BTreeSet::new();
+        for (_, who) in c.recent.iter().filter(|(n, _)| *n >= first) {
+            match who {
+                Some(e) => out.insert(e.clone()),
+                None => return Changed::Other,
+            };
+        }
+        Changed::Employees(out)
     }
 
     /// The latest `occurred_at` seen.
@@ -157,6 +213,32 @@ impl Timeline {
         let at = event.occurred_at;
         self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
         let subject = event.subject.clone();
+        if self.changes.is_some() {
+            let own = match &event.data {
+                EventData::EmployeeHired(_)
+                | EventData::EmployeeAssigned(_)
+                | EventData::EmployeeLeft(_)
+                | EventData::AssessmentRecorded(_)
+                | EventData::PerformanceRated(_)
+                | EventData::PotentialRated(_) => Some(subject.clone()),
+                // a new course title is shared by everyone who took the course
+                EventData::TrainingCompleted(t)
+                    if t.course_title
+                        .as_ref()
+                        .is_none_or(|title| self.courses.get(&t.course_id) == Some(title)) =>
+                {
+                    Some(subject.clone())
+                }
+                _ => None,
+            };
+            let applied = self.applied;
+            if let Some(c) = &mut self.changes {
+                if c.recent.len() >= c.cap {
+                    c.recent.pop_front();
+                }
+                c.recent.push_back((applied, own));
+            }
+        }
         match &event.data {
             EventData::FrameworkPublished(f) => {
                 self.frameworks

@@ -65,6 +65,20 @@ pub struct Service {
     pub(crate) limits: Limits,
     pub(crate) rate: limits::RateLimiter,
     observer: std::sync::OnceLock<Observer>,
+    /// The snapshot and frames of the last query's date, kept for the next
+    /// query of that date and brought up to date by the employees changed since.
+    prepared: Mutex<Option<Arc<cadre_analytics::Prepared>>>,
+}
+
+/// How many of the latest events the projection remembers the reach of, so
+/// that a kept [`cadre_analytics::Prepared`] is refreshed by employee, not
+/// made anew (more events than this between two queries: made anew).
+const TRACKED_CHANGES: usize = 10_000;
+
+/// `t`, remembering the reach of the events it will apply.
+fn tracked(mut t: Timeline) -> Timeline {
+    t.track_changes(TRACKED_CHANGES);
+    t
 }
 
 /// Told of every event stored, after it is durable and projected, in sequence order.
@@ -83,7 +97,7 @@ impl Service {
         let metrics = Metrics::new();
         metrics.set_store(ingestor.log().len(), ingestor.dead_letters());
         metrics.set_applied(restored.timeline.applied());
-        let timeline = Arc::new(RwLock::new(restored.timeline));
+        let timeline = Arc::new(RwLock::new(tracked(restored.timeline)));
         let checkpointer = config.checkpoint_path.clone().map(|path| {
             let c = Arc::new(checkpoints::Checkpointer::new(
                 path,
@@ -113,6 +127,7 @@ impl Service {
             limits: config.limits.clone(),
             rate: limits::RateLimiter::default(),
             observer: std::sync::OnceLock::new(),
+            prepared: Mutex::new(None),
         })
     }
 
@@ -129,7 +144,8 @@ impl Service {
                 match restore(&ingestor, path) {
                     Ok(r) => {
                         self.metrics.set_applied(r.timeline.applied());
-                        *self.timeline.write().unwrap_or_else(|p| p.into_inner()) = r.timeline;
+                        *self.timeline.write().unwrap_or_else(|p| p.into_inner()) =
+                            tracked(r.timeline);
                     }
                     Err(r) => {
                         tracing::error!(error = %r, "cannot refold the log after a failed append")
@@ -177,9 +193,35 @@ impl Service {
     ) -> Result<cadre_analytics::QueryOutput, cadre_analytics::AnalyticsError> {
         let started = std::time::Instant::now();
         let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
-        let out = cadre_analytics::run_query(&t, &self.policy, &self.analytics, q);
+        let out = self
+            .prepared(&t, q.as_of)
+            .and_then(|p| cadre_analytics::run_prepared(&p, &t, &self.policy, &self.analytics, q));
         self.metrics.record_analytics(started.elapsed());
         out
+    }
+
+    /// The snapshot and frames of `t` as of `as_of`: the kept ones, brought
+    /// up to date, when they are of that date; otherwise made and kept.
+    fn prepared(
+        &self,
+        t: &Timeline,
+        as_of: DateTime<Utc>,
+    ) -> Result<Arc<cadre_analytics::Prepared>, cadre_analytics::AnalyticsError> {
+        let mut kept = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = kept.as_mut().filter(|p| p.as_of() == as_of) {
+            Arc::make_mut(p).refresh(t, &self.policy, &self.analytics)?;
+            return Ok(p.clone());
+        }
+        // the old one is dropped first: two at once would double the memory
+        *kept = None;
+        let p = Arc::new(cadre_analytics::Prepared::new(
+            t,
+            &self.policy,
+            &self.analytics,
+            as_of,
+        )?);
+        *kept = Some(p.clone());
+        Ok(p)
     }
 
     /// Sets the one observer of stored events (the ClickHouse exporter); false if one is set already.
