@@ -17,16 +17,32 @@ fn status_bytes(field: &str) -> u64 {
     field_bytes("/proc/self/status", field)
 }
 
-static HEAP: std::sync::OnceLock<fn() -> usize> = std::sync::OnceLock::new();
+/// The binary's global allocator's count: start, and stop with the net bytes.
+type HeapCount = (fn(), fn() -> isize);
 
-/// Sets how to read the bytes allocated now (from the binary's global allocator).
-pub fn count_heap_with(counter: fn() -> usize) {
-    let _ = HEAP.set(counter);
+static HEAP: std::sync::OnceLock<HeapCount> = std::sync::OnceLock::new();
+
+/// Sets how to count the bytes allocated (by the binary's global allocator):
+/// `start` counts from zero, `stop` ends and returns the bytes allocated and
+/// not freed since.
+pub fn count_heap_with(start: fn(), stop: fn() -> isize) {
+    let _ = HEAP.set((start, stop));
 }
 
-/// Bytes allocated now, if the binary counts them.
-pub(crate) fn heap_bytes() -> Option<u64> {
-    HEAP.get().map(|f| f() as u64)
+/// Counts what `f` allocates and keeps: the heap bytes allocated and not
+/// freed while it ran when the binary counts them, otherwise the growth of
+/// the resident set.
+pub(crate) fn kept_by<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let rss = rss_bytes();
+    if let Some((start, _)) = HEAP.get() {
+        start();
+    }
+    let out = f();
+    let kept = match HEAP.get() {
+        Some((_, stop)) => stop().max(0) as u64,
+        None => rss_bytes().saturating_sub(rss),
+    };
+    (out, kept)
 }
 
 /// Resident set size now.

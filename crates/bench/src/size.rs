@@ -262,25 +262,24 @@ pub(crate) fn measure(
 
     progress(&format!("{employees} employees: projecting"));
     memory::reset_peak();
-    let before = memory::heap_bytes().unwrap_or_else(memory::rss_bytes);
     let started = Instant::now();
-    let mut timeline = Timeline::new();
-    // decoded events are folded in chunks, and only the fold is timed
-    let mut chunk: Vec<(u64, Event)> = Vec::with_capacity(FOLD_CHUNK);
-    let mut fold_secs = 0.0;
-    reader.replay(|seq, e| {
-        chunk.push((seq, e));
-        if chunk.len() == FOLD_CHUNK {
-            fold_secs += fold(&mut timeline, &mut chunk);
-        }
-    })?;
-    fold_secs += fold(&mut timeline, &mut chunk);
+    let (folded, state_bytes) = memory::kept_by(|| -> Result<_, BenchError> {
+        let mut timeline = Timeline::new();
+        // decoded events are folded in chunks, and only the fold is timed
+        let mut chunk: Vec<(u64, Event)> = Vec::with_capacity(FOLD_CHUNK);
+        let mut fold_secs = 0.0;
+        reader.replay(|seq, e| {
+            chunk.push((seq, e));
+            if chunk.len() == FOLD_CHUNK {
+                fold_secs += fold(&mut timeline, &mut chunk);
+            }
+        })?;
+        fold_secs += fold(&mut timeline, &mut chunk);
+        Ok((timeline, fold_secs))
+    });
+    let (mut timeline, fold_secs) = folded?;
     let replay_secs = secs(started);
-    drop(chunk);
     let peak_rss_replay = memory::peak_bytes();
-    let state_bytes = memory::heap_bytes()
-        .unwrap_or_else(memory::rss_bytes)
-        .saturating_sub(before);
     drop(reader);
     let projection_secs = fold_secs.max(1e-9);
     // the two steps every query starts with, timed on their own

@@ -18,11 +18,12 @@ use clap::{Args, Parser, Subcommand};
 
 pub use commands::run;
 
-/// Tells `cadre bench` how to read the bytes the process has allocated (the
-/// binary's global allocator counts them); without it, memory figures come
-/// from the resident set only.
-pub fn count_heap_with(counter: fn() -> usize) {
-    cadre_bench::count_heap_with(counter);
+/// Tells `cadre bench` how to count the bytes the process allocates (the
+/// binary's global allocator counts them between `start` and `stop`, which
+/// returns the bytes allocated and not freed meanwhile); without it, memory
+/// figures come from the resident set only.
+pub fn count_heap_with(start: fn(), stop: fn() -> isize) {
+    cadre_bench::count_heap_with(start, stop);
 }
 
 /// cadre: competency frameworks, assessments and trainings in; skills gaps out.
