@@ -126,6 +126,9 @@ pub struct Prepared {
     applied: u64,
 }
 
+/// At most how many changed employees [`Prepared::refresh`] takes one by one.
+const REFRESH_EMPLOYEES: usize = 32;
+
 impl Prepared {
     /// Takes the snapshot as of `as_of` and builds the frames.
     pub fn new(
@@ -144,7 +147,7 @@ impl Prepared {
     }
 
     /// Brings it up to date with `t`, the timeline it was made from after
-    /// more events: when those events touched only some employees' own
+    /// more events: when those events touched only a few employees' own
     /// histories (and `t` tracks changes, [`Timeline::track_changes`]), just
     /// those employees are taken again; otherwise it is made anew. Either
     /// way it then equals `Prepared::new` of its date.
@@ -155,14 +158,16 @@ impl Prepared {
         cfg: &AnalyticsConfig,
     ) -> Result<(), AnalyticsError> {
         match t.changes_since(self.applied) {
-            Changed::Employees(ids) => {
+            // each employee's refresh copies the whole pairs frame once, so
+            // beyond a few employees making it anew is cheaper
+            Changed::Employees(ids) if ids.len() <= REFRESH_EMPLOYEES => {
                 for id in &ids {
                     self.snapshot.refresh_employee(t, policy, id);
                     self.analysis.refresh_employee(&self.snapshot, id)?;
                 }
                 self.applied = t.applied();
             }
-            Changed::Other => *self = Prepared::new(t, policy, cfg, self.as_of())?,
+            _ => *self = Prepared::new(t, policy, cfg, self.as_of())?,
         }
         Ok(())
     }
