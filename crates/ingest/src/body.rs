@@ -4,26 +4,44 @@ use serde_json::Value;
 
 use crate::validate::Rejection;
 
-/// One item of a batch: where it was, its raw text, and its JSON (or why it has none).
+/// One item of a batch: where it was and its text. The text is parsed
+/// when it is judged, so that an event the decoder accepts is read once,
+/// straight into its type.
 #[derive(Debug, Clone)]
 pub struct Item {
     /// 1-based position: the line for NDJSON, the element for arrays.
     pub position: usize,
-    /// The item as received (for the dead-letter store).
+    /// The item as received (for the dead-letter store), or as re-encoded
+    /// from the array it came in.
     pub raw: String,
-    /// The parsed JSON, or why parsing failed.
-    pub parsed: Result<Value, Rejection>,
+    /// Why the item cannot be JSON at all (its bytes are not UTF-8, or the
+    /// array holding it is broken); `None` when its text is to be judged.
+    pub unreadable: Option<Rejection>,
 }
 
-/// Parses one NDJSON line.
-pub fn parse_line(position: usize, line: &str) -> Item {
-    let parsed = serde_json::from_str::<Value>(line)
-        .map_err(|e| Rejection::new("", format!("not valid JSON: {e}")));
-    Item {
-        position,
-        raw: line.to_string(),
-        parsed,
+impl Item {
+    /// An item whose text is to be judged.
+    pub fn text(position: usize, raw: String) -> Item {
+        Item {
+            position,
+            raw,
+            unreadable: None,
+        }
     }
+
+    /// The item's JSON, or why it has none.
+    pub fn parse(&self) -> Result<Value, Rejection> {
+        if let Some(why) = &self.unreadable {
+            return Err(why.clone());
+        }
+        serde_json::from_str::<Value>(&self.raw)
+            .map_err(|e| Rejection::new("", format!("not valid JSON: {e}")))
+    }
+}
+
+/// One NDJSON line as an item.
+pub fn parse_line(position: usize, line: &str) -> Item {
+    Item::text(position, line.to_string())
 }
 
 /// Splits a body holding one JSON event, a JSON array of events, or NDJSON.
@@ -37,33 +55,27 @@ pub fn parse_body(body: &[u8]) -> Vec<Item> {
         return Vec::new();
     };
     if body[first] == b'[' {
-        return match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Array(items)) => items
+        return match serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(body) {
+            Ok(items) => items
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| Item {
-                    position: i + 1,
-                    raw: v.to_string(),
-                    parsed: Ok(v),
-                })
+                .map(|(i, v)| Item::text(i + 1, v.get().to_string()))
                 .collect(),
-            Ok(_) => unreachable!("a body starting with [ is an array"),
             Err(e) => vec![Item {
                 position: 1,
                 raw: String::from_utf8_lossy(body).into_owned(),
-                parsed: Err(Rejection::new(
+                unreadable: Some(Rejection::new(
                     "",
                     format!("body is not a valid JSON array: {e}"),
                 )),
             }],
         };
     }
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        return vec![Item {
-            position: 1,
-            raw: String::from_utf8_lossy(body).trim().to_string(),
-            parsed: Ok(v),
-        }];
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+        return vec![Item::text(
+            1,
+            String::from_utf8_lossy(body).trim().to_string(),
+        )];
     }
     parse_lines(body)
 }
@@ -74,7 +86,7 @@ pub fn parse_lines(body: &[u8]) -> Vec<Item> {
     body.split(|b| *b == b'\n')
         .enumerate()
         .filter(|(_, l)| !is_blank(l))
-        .map(|(i, l)| parse_raw_line(i + 1, l))
+        .map(|(i, l)| parse_raw_line(i + 1, l.to_vec()))
         .collect()
 }
 
@@ -83,15 +95,21 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|b| b.is_ascii_whitespace())
 }
 
-/// Parses one line as read (trailing whitespace and line ends ignored); bytes
-/// that are not UTF-8 reject the line.
-pub(crate) fn parse_raw_line(position: usize, line: &[u8]) -> Item {
-    match std::str::from_utf8(line) {
-        Ok(s) => parse_line(position, s.trim_end()),
+/// One line as read (trailing whitespace and line ends dropped); bytes that
+/// are not UTF-8 make it unreadable.
+pub(crate) fn parse_raw_line(position: usize, line: Vec<u8>) -> Item {
+    match String::from_utf8(line) {
+        Ok(mut s) => {
+            s.truncate(s.trim_end().len());
+            Item::text(position, s)
+        }
         Err(e) => Item {
             position,
-            raw: String::from_utf8_lossy(line).into_owned(),
-            parsed: Err(Rejection::new("", format!("line is not valid UTF-8: {e}"))),
+            raw: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            unreadable: Some(Rejection::new(
+                "",
+                format!("line is not valid UTF-8: {}", e.utf8_error()),
+            )),
         },
     }
 }
@@ -104,7 +122,7 @@ mod tests {
     fn single_object() {
         let items = parse_body(br#" {"a": 1} "#);
         assert_eq!(items.len(), 1);
-        assert!(items[0].parsed.is_ok());
+        assert!(items[0].parse().is_ok());
     }
 
     #[test]
@@ -118,11 +136,11 @@ mod tests {
     fn ndjson_keeps_good_lines_beside_a_broken_one() {
         let items = parse_body(b"{\"a\":1}\n{broken\n\n{\"c\":3}\r\n");
         assert_eq!(items.len(), 3);
-        assert!(items[0].parsed.is_ok());
-        let err = items[1].parsed.as_ref().unwrap_err();
+        assert!(items[0].parse().is_ok());
+        let err = items[1].parse().unwrap_err();
         assert!(err.reason.starts_with("not valid JSON"), "{err}");
         assert_eq!(items[1].position, 2);
-        assert!(items[2].parsed.is_ok());
+        assert!(items[2].parse().is_ok());
         assert_eq!(items[2].position, 4);
     }
 
@@ -130,19 +148,14 @@ mod tests {
     fn invalid_utf8_rejects_only_its_line() {
         let items = parse_body(b"{\"a\":1}\n{\"b\":\"\xff\"}\n");
         assert_eq!(items.len(), 2);
-        assert!(items[0].parsed.is_ok());
-        assert!(items[1]
-            .parsed
-            .as_ref()
-            .unwrap_err()
-            .reason
-            .contains("UTF-8"));
+        assert!(items[0].parse().is_ok());
+        assert!(items[1].parse().unwrap_err().reason.contains("UTF-8"));
     }
 
     #[test]
     fn broken_array_is_one_rejection() {
         let items = parse_body(b"[{\"a\":1},");
         assert_eq!(items.len(), 1);
-        assert!(items[0].parsed.is_err());
+        assert!(items[0].parse().is_err());
     }
 }

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::mpsc;
 
 use serde::Serialize;
 
@@ -50,7 +51,10 @@ pub enum ImportError {
 }
 
 /// Imports an NDJSON file in batches of `batch_size` lines, each made durable
-/// before the next is read. `progress(bytes_read, batch)` runs after each batch.
+/// before the next is stored. `progress(bytes_read, batch)` runs after each batch.
+///
+/// A second thread reads and judges the next batch while this one stores
+/// the last, so reading, judging and storing overlap.
 ///
 /// Interrupting an import loses nothing acknowledged; running it again stores
 /// only what is missing (the rest comes back as duplicates).
@@ -65,36 +69,81 @@ pub fn import_file(
         source,
     };
     let file = File::open(path).map_err(read_err)?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
     let channel = format!("file:{}", path.display());
+    let judge = ingestor.judge();
     let mut summary = ImportSummary::default();
-    let mut bytes_read = 0u64;
-    let mut line_no = 0usize;
-    // lines are read on this thread and parsed on every core, a batch at a time
-    let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(batch_size);
-    loop {
-        let mut buf = Vec::new();
-        let n = reader.read_until(b'\n', &mut buf).map_err(read_err)?;
-        bytes_read += n as u64;
-        if n > 0 {
-            line_no += 1;
-            if !is_blank(&buf) {
-                summary.lines += 1;
-                lines.push((line_no, buf));
+    std::thread::scope(|scope| {
+        // one judged batch waits while another is stored
+        let (tx, rx) = mpsc::sync_channel(1);
+        let reader = scope.spawn(move || -> Result<u64, std::io::Error> {
+            let mut lines = Lines::new(file, batch_size);
+            while let Some((bytes_read, batch)) = lines.next_batch()? {
+                let items: Vec<Item> = batch
+                    .into_par_iter()
+                    .with_min_len(256)
+                    .map(|(line_no, buf)| parse_raw_line(line_no, buf))
+                    .collect();
+                if tx.send((bytes_read, judge.judge(items))).is_err() {
+                    break; // storing failed: its error is the one reported
+                }
             }
-        }
-        if lines.len() >= batch_size || (n == 0 && !lines.is_empty()) {
-            let items: Vec<Item> = std::mem::take(&mut lines)
-                .into_par_iter()
-                .with_min_len(256)
-                .map(|(line_no, buf)| parse_raw_line(line_no, &buf))
-                .collect();
-            let batch = ingestor.ingest(&channel, items)?;
+            Ok(lines.non_blank)
+        });
+        for (bytes_read, judged) in rx {
+            let batch = ingestor.store(&channel, judged)?;
             summary.add(&batch);
             progress(bytes_read, &batch);
         }
-        if n == 0 {
-            return Ok(summary);
+        summary.lines = reader
+            .join()
+            .expect("the reading thread does not panic")
+            .map_err(read_err)?;
+        Ok(summary)
+    })
+}
+
+/// A line's number in its file, and its bytes.
+type NumberedLine = (usize, Vec<u8>);
+
+/// An NDJSON file's non-blank lines, a batch at a time.
+struct Lines {
+    reader: BufReader<File>,
+    batch_size: usize,
+    bytes_read: u64,
+    line_no: usize,
+    non_blank: u64,
+    done: bool,
+}
+
+impl Lines {
+    fn new(file: File, batch_size: usize) -> Lines {
+        Lines {
+            reader: BufReader::with_capacity(1 << 20, file),
+            batch_size: batch_size.max(1),
+            bytes_read: 0,
+            line_no: 0,
+            non_blank: 0,
+            done: false,
         }
+    }
+
+    /// The next batch of (line number, line) and the bytes read so far.
+    fn next_batch(&mut self) -> Result<Option<(u64, Vec<NumberedLine>)>, std::io::Error> {
+        let mut lines = Vec::with_capacity(self.batch_size);
+        while !self.done && lines.len() < self.batch_size {
+            let mut buf = Vec::new();
+            let n = self.reader.read_until(b'\n', &mut buf)?;
+            self.bytes_read += n as u64;
+            if n == 0 {
+                self.done = true;
+            } else {
+                self.line_no += 1;
+                if !is_blank(&buf) {
+                    self.non_blank += 1;
+                    lines.push((self.line_no, buf));
+                }
+            }
+        }
+        Ok((!lines.is_empty()).then_some((self.bytes_read, lines)))
     }
 }

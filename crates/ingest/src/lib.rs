@@ -19,6 +19,7 @@ mod validate;
 pub use body::{parse_body, parse_line, parse_lines, Item};
 pub use import::{import_file, ImportError, ImportSummary};
 pub use store::{
-    Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Outcome, StoreLayout, StoreReader,
+    Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Judge, Judged, Outcome, StoreLayout,
+    StoreReader,
 };
-pub use validate::{Rejection, Validator, ENVELOPE_SCHEMA, SCHEMAS};
+pub use validate::{decoded_as_schema_judges, Rejection, Validator, ENVELOPE_SCHEMA, SCHEMAS};

@@ -1,6 +1,7 @@
 //! Validated events to the log, rejected ones to the dead-letter store.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use cadre_log::{Appended, Log, LogError, LogOptions, LogReader, Record, Recovery};
 use cadre_model::{Event, EventType};
@@ -162,10 +163,50 @@ impl Default for IngestConfig {
 /// What a re-sent event id with a different payload is told.
 const CONFLICT: &str = "an event with this event_id is already stored with different content; stored events never change: send the correction as a new event with a new event_id";
 
+/// Judges items on their own (schema, dates) and encodes the valid ones
+/// for the log: the part of ingest that needs nothing stored, so that it
+/// can run on every core, and beside the storing of the previous batch.
+#[derive(Debug, Clone)]
+pub struct Judge {
+    validator: Arc<Validator>,
+    max_future_hours: u32,
+}
+
+/// A batch judged, waiting to be stored ([`Ingestor::store`]).
+#[derive(Debug)]
+pub struct Judged {
+    now: DateTime<Utc>,
+    items: Vec<(Item, Result<(Event, Vec<u8>), Rejection>)>,
+}
+
+impl Judge {
+    /// Judges every item of a batch, on every core.
+    pub fn judge(&self, items: Vec<Item>) -> Judged {
+        let now = Utc::now();
+        let items = items
+            .into_par_iter()
+            .with_min_len(256)
+            .map(|item| {
+                let judged = self.one(&item, now);
+                (item, judged)
+            })
+            .collect();
+        Judged { now, items }
+    }
+
+    fn one(&self, item: &Item, now: DateTime<Utc>) -> Result<(Event, Vec<u8>), Rejection> {
+        let event = self.validator.judge(item)?;
+        check_dates(&event, now, self.max_future_hours)?;
+        let mut bytes = Vec::with_capacity(item.raw.len() + 32);
+        event.write_json(&mut bytes);
+        Ok((event, bytes))
+    }
+}
+
 /// Validates and stores events.
 #[derive(Debug)]
 pub struct Ingestor {
-    validator: Validator,
+    judge: Judge,
     log: Log,
     dead: Log,
     config: IngestConfig,
@@ -187,7 +228,10 @@ impl Ingestor {
         let references = fold.finish()?;
         Ok((
             Ingestor {
-                validator: Validator::new(),
+                judge: Judge {
+                    validator: Arc::new(Validator::new()),
+                    max_future_hours: IngestConfig::default().max_future_hours,
+                },
                 log,
                 dead,
                 config: IngestConfig::default(),
@@ -199,7 +243,13 @@ impl Ingestor {
 
     /// Sets how events are judged beyond their schema.
     pub fn set_config(&mut self, config: IngestConfig) {
+        self.judge.max_future_hours = config.max_future_hours;
         self.config = config;
+    }
+
+    /// The judging half of ingest, to judge the next batch while this one is stored.
+    pub fn judge(&self) -> Judge {
+        self.judge.clone()
     }
 
     /// The event log.
@@ -210,19 +260,6 @@ impl Ingestor {
     /// Number of dead letters stored.
     pub fn dead_letters(&self) -> u64 {
         self.dead.len()
-    }
-
-    /// Judges one item on its own: its schema, its dates; and encodes it for the log.
-    /// Items are independent here, so a batch is judged on every core.
-    fn judge(&self, item: &Item, now: DateTime<Utc>) -> Result<(Event, Vec<u8>), Rejection> {
-        let event = item
-            .parsed
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|v| self.validator.validate(v))?;
-        check_dates(&event, now, self.config.max_future_hours)?;
-        let bytes = event.to_json().into_bytes();
-        Ok((event, bytes))
     }
 
     /// Checks what an event refers to (unless it is a re-send), in batch order.
@@ -242,18 +279,23 @@ impl Ingestor {
     /// everything is durable. On error no outcome may be taken as
     /// acknowledged; a retry is safe (stored events come back as duplicates).
     pub fn ingest(&mut self, channel: &str, items: Vec<Item>) -> Result<Batch, IngestError> {
-        let now = Utc::now();
+        let judged = self.judge.judge(items);
+        self.store(channel, judged)
+    }
+
+    /// Stores a batch judged by [`Ingestor::judge`]: checks what each event
+    /// refers to, in batch order, then stores as [`Ingestor::ingest`] does.
+    pub fn store(&mut self, channel: &str, judged: Judged) -> Result<Batch, IngestError> {
+        let Judged { now, items } = judged;
         let mut outcomes = Vec::with_capacity(items.len());
         let mut valid: Vec<(usize, Item, Event, Vec<u8>)> = Vec::new();
         let mut dead: Vec<(Uuid, Vec<u8>)> = Vec::new();
         let reject = |item: Item, rej: Rejection, dead: &mut Vec<(Uuid, Vec<u8>)>| {
-            let event_id = item
-                .parsed
-                .as_ref()
-                .ok()
-                .and_then(|v| v.get("event_id"))
-                .and_then(|v| v.as_str())
-                .map(|s| s.chars().take(64).collect());
+            let event_id = item.parse().ok().and_then(|v| {
+                v.get("event_id")?
+                    .as_str()
+                    .map(|s| s.chars().take(64).collect())
+            });
             let letter = DeadLetter {
                 received_at: now,
                 channel: channel.to_string(),
@@ -273,19 +315,7 @@ impl Ingestor {
                 reason: rej.reason,
             }
         };
-        let judged: Vec<_> = items
-            .into_par_iter()
-            .with_min_len(256)
-            .map(|mut item| {
-                let judged = self.judge(&item, now);
-                if judged.is_ok() {
-                    // the JSON tree is done with: free it here, not on the storing thread
-                    item.parsed = Ok(serde_json::Value::Null);
-                }
-                (item, judged)
-            })
-            .collect();
-        for (item, judged) in judged {
+        for (item, judged) in items {
             let checked = judged.and_then(|(event, bytes)| {
                 self.check_references(&event)?;
                 Ok((event, bytes))

@@ -1,5 +1,7 @@
 //! The event envelope and the payload of every event type.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -180,10 +182,10 @@ fn one() -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleProfileDefined {
-    /// Display name.
-    pub name: String,
     /// The framework the requirements come from.
     pub framework_id: String,
+    /// Display name.
+    pub name: String,
     /// Required level and weight per competency.
     pub requirements: Vec<Requirement>,
 }
@@ -192,15 +194,15 @@ pub struct RoleProfileDefined {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PositionDefined {
-    /// Display title.
-    pub title: String,
-    /// The role profile the position follows.
-    pub role_id: String,
-    /// The org unit the position sits in.
-    pub org_unit_id: String,
     /// Whether the position is critical for succession planning.
     #[serde(default)]
     pub critical: bool,
+    /// The org unit the position sits in.
+    pub org_unit_id: String,
+    /// The role profile the position follows.
+    pub role_id: String,
+    /// Display title.
+    pub title: String,
 }
 
 /// Payload of `employee.hired`; the subject is the employee's id.
@@ -235,17 +237,17 @@ pub struct EmployeeLeft {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentRecorded {
-    /// The competency assessed.
-    pub competency_id: String,
-    /// The level observed, on the framework's scale.
-    pub level: u8,
-    /// Who assessed.
-    pub assessor_type: AssessorType,
     /// The assessor's id (the employee's own id for a self-assessment).
     pub assessor_id: String,
+    /// Who assessed.
+    pub assessor_type: AssessorType,
+    /// The competency assessed.
+    pub competency_id: String,
     /// What the assessment rests on.
     #[serde(default)]
     pub evidence: Option<String>,
+    /// The level observed, on the framework's scale.
+    pub level: u8,
 }
 
 /// A competency a training developed, and the level it aims at.
@@ -262,6 +264,8 @@ pub struct DevelopedCompetency {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingCompleted {
+    /// Competencies developed, each with its target level.
+    pub competencies: Vec<DevelopedCompetency>,
     /// The course's id.
     pub course_id: String,
     /// The course's title.
@@ -269,18 +273,16 @@ pub struct TrainingCompleted {
     pub course_title: Option<String>,
     /// How it was delivered.
     pub mode: TrainingMode,
-    /// Competencies developed, each with its target level.
-    pub competencies: Vec<DevelopedCompetency>,
 }
 
 /// Payload of `performance.rated`; the subject is the employee.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PerformanceRated {
-    /// The rating, 1 (lowest) to 5 (highest).
-    pub rating: u8,
     /// The period rated, e.g. `2026` or `2026-H1`.
     pub period: String,
+    /// The rating, 1 (lowest) to 5 (highest).
+    pub rating: u8,
 }
 
 /// Payload of `potential.rated`; the subject is the employee.
@@ -365,9 +367,14 @@ macro_rules! event_types {
             }
 
             fn encode(&self) -> Value {
-                match self {
-                    $( EventData::$variant(p) => serde_json::to_value(p).expect("payloads always serialize"), )*
-                }
+                serde_json::to_value(self).expect("payloads always serialize")
+            }
+        }
+
+        /// The payload alone, as its JSON object.
+        impl Serialize for EventData {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self { $( EventData::$variant(p) => p.serialize(s), )* }
             }
         }
     };
@@ -417,30 +424,36 @@ struct WireHead {
     data: serde::de::IgnoredAny,
 }
 
-/// The envelope exactly as it travels.
+/// The envelope exactly as it travels. Its fields, and those of every
+/// payload but the framework's, are declared in the order of their names,
+/// so that serde writes an event with its keys sorted, as the JSON value
+/// of the event prints them: the one canonical text of an event.
 #[derive(Debug, Serialize)]
-struct Wire {
+struct Wire<'a, D> {
+    data: D,
     event_id: Uuid,
-    #[serde(rename = "type")]
-    event_type: String,
-    schema_version: u32,
     occurred_at: DateTime<Utc>,
     recorded_at: DateTime<Utc>,
-    source: String,
-    subject: String,
-    data: Value,
+    schema_version: u32,
+    source: &'a str,
+    subject: &'a str,
+    #[serde(rename = "type")]
+    event_type: &'a str,
 }
 
 /// The envelope as read from text, the payload left unparsed until its type is known.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WireText<'a> {
-    event_id: Uuid,
+    #[serde(borrow)]
+    event_id: Cow<'a, str>,
     #[serde(rename = "type", borrow)]
-    event_type: std::borrow::Cow<'a, str>,
+    event_type: Cow<'a, str>,
     schema_version: u32,
-    occurred_at: DateTime<Utc>,
-    recorded_at: DateTime<Utc>,
+    #[serde(borrow)]
+    occurred_at: Cow<'a, str>,
+    #[serde(borrow)]
+    recorded_at: Cow<'a, str>,
     source: String,
     subject: String,
     #[serde(borrow)]
@@ -496,13 +509,47 @@ impl Event {
     /// [`Event::from_value`] of the parsed text, without building the
     /// text's JSON tree: the payload is decoded straight into its type.
     pub fn from_json(text: &str) -> Result<Event, DecodeError> {
+        Event::from_text(text, false)
+    }
+
+    /// As [`Event::from_json`], and the id and both dates must be written
+    /// as the envelope schema spells them: a hyphenated UUID, and an RFC 3339
+    /// date-time with `T`, seconds and an offset within a day. (Decoding
+    /// alone also reads other spellings of the same values.)
+    pub fn from_json_exact(text: &str) -> Result<Event, DecodeError> {
+        Event::from_text(text, true)
+    }
+
+    fn from_text(text: &str, exact: bool) -> Result<Event, DecodeError> {
         let wire: WireText<'_> =
             serde_json::from_str(text).map_err(|e| DecodeError::serde("", &e))?;
+        if exact {
+            if !is_hyphenated_uuid(&wire.event_id) {
+                return Err(DecodeError::new("/event_id", "not a hyphenated UUID"));
+            }
+            for (path, at) in [
+                ("/occurred_at", &wire.occurred_at),
+                ("/recorded_at", &wire.recorded_at),
+            ] {
+                if !is_exact_date_time(at) {
+                    return Err(DecodeError::new(path, "not an RFC 3339 date-time"));
+                }
+            }
+        }
+        let event_id = Uuid::parse_str(&wire.event_id)
+            .map_err(|e| DecodeError::new("/event_id", e.to_string()))?;
+        let date = |path: &str, at: &str| {
+            at.parse::<DateTime<chrono::FixedOffset>>()
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|e| DecodeError::new(path, e.to_string()))
+        };
+        let occurred_at = date("/occurred_at", &wire.occurred_at)?;
+        let recorded_at = date("/recorded_at", &wire.recorded_at)?;
         Event::assemble(
-            wire.event_id,
+            event_id,
             &wire.event_type,
             wire.schema_version,
-            (wire.occurred_at, wire.recorded_at),
+            (occurred_at, recorded_at),
             (wire.source, wire.subject),
             |t| EventData::decode_text(t, wire.data.get()),
         )
@@ -541,22 +588,40 @@ impl Event {
 
     /// The event as its JSON value.
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(Wire {
-            event_id: self.event_id,
-            event_type: self.event_type().as_str().to_string(),
-            schema_version: self.schema_version,
-            occurred_at: self.occurred_at,
-            recorded_at: self.recorded_at,
-            source: self.source.clone(),
-            subject: self.subject.clone(),
-            data: self.data.encode(),
-        })
-        .expect("events always serialize")
+        serde_json::to_value(self.wire(self.data.encode())).expect("events always serialize")
     }
 
-    /// The event as compact JSON text.
+    /// The event as compact JSON text, its keys sorted: the text of
+    /// [`Event::to_value`], written without building the value.
     pub fn to_json(&self) -> String {
-        self.to_value().to_string()
+        let mut out = Vec::with_capacity(384);
+        self.write_json(&mut out);
+        String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
+
+    /// Appends [`Event::to_json`]'s text to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let written = match &self.data {
+            // the framework's fields are not declared in name order
+            EventData::FrameworkPublished(_) => {
+                serde_json::to_writer(&mut *out, &self.wire(self.data.encode()))
+            }
+            data => serde_json::to_writer(&mut *out, &self.wire(data)),
+        };
+        written.expect("events always serialize");
+    }
+
+    fn wire<D: Serialize>(&self, data: D) -> Wire<'_, D> {
+        Wire {
+            data,
+            event_id: self.event_id,
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at,
+            schema_version: self.schema_version,
+            source: &self.source,
+            subject: &self.subject,
+            event_type: self.event_type().as_str(),
+        }
     }
 
     /// Checks the rules of a single event that serde cannot express.
@@ -664,6 +729,62 @@ impl Event {
     }
 }
 
+/// `8-4-4-4-12` hexadecimal digits, as the envelope schema's pattern for `event_id`.
+fn is_hyphenated_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, as the envelope schema's
+/// pattern for dates, with the seconds, the offset's hours and minutes
+/// below 60, 24 and 60 (a leap second or an offset of a day or more is left
+/// to the schema to judge).
+fn is_exact_date_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let two = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
+    let head = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && two(17) < 60;
+    if !head {
+        return false;
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        let fraction = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if fraction == 0 {
+            return false;
+        }
+        i += 1 + fraction;
+    }
+    match &b[i..] {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', ..] if b.len() - i == 6 => {
+            digits(i + 1..i + 3)
+                && b[i + 3] == b':'
+                && digits(i + 4..i + 6)
+                && two(i + 1) < 24
+                && two(i + 4) < 60
+        }
+        _ => false,
+    }
+}
+
 fn level(path: &str, l: u8) -> Result<(), DecodeError> {
     if l > MAX_SCALE_LEVEL {
         return Err(DecodeError::new(
@@ -748,6 +869,54 @@ mod tests {
             }
         }
         assert!(seen.0 >= 20 && seen.1 >= 5, "{seen:?}");
+    }
+
+    #[test]
+    fn the_canonical_text_is_the_values_text_for_every_type() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/examples/valid");
+        let mut types = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let e = Event::from_json(&text).expect("a valid example");
+            assert_eq!(e.to_json(), e.to_value().to_string(), "{text}");
+            assert_eq!(Event::from_json_exact(&e.to_json()).as_ref(), Ok(&e));
+            types.insert(e.event_type());
+        }
+        assert_eq!(types.len(), EventType::ALL.len());
+    }
+
+    #[test]
+    fn exact_spellings_of_ids_and_dates() {
+        assert!(is_hyphenated_uuid("2F1C1D2E-7a4b-4c39-9b57-0d6f1f2b9a10"));
+        for id in [
+            "2f1c1d2e7a4b4c399b570d6f1f2b9a10",
+            "{2f1c1d2e-7a4b-4c39-9b57-0d6f1f2b9a10}",
+            "2f1c1d2e-7a4b-4c39-9b57-0d6f1f2b9a1g",
+        ] {
+            assert!(!is_hyphenated_uuid(id), "{id}");
+        }
+        for at in [
+            "2026-03-01T09:00:00Z",
+            "2026-03-01t09:00:00z",
+            "2026-03-01T09:00:00.5+23:59",
+            "2026-03-01T09:00:00-00:30",
+        ] {
+            assert!(is_exact_date_time(at), "{at}");
+        }
+        for at in [
+            "2026-03-01 09:00:00Z",
+            "2026-03-01T09:00Z",
+            "2026-03-01T09:00:00",
+            "2026-03-01T09:00:00.Z",
+            "2026-03-01T23:59:60Z",
+            "2026-03-01T09:00:00+24:00",
+            "2026-03-01T09:00:00+01:60",
+            "2026-03-01T09:00:00+0100",
+            "2026-03-01T09:00:00Z ",
+        ] {
+            assert!(!is_exact_date_time(at), "{at}");
+        }
     }
 
     #[test]
