@@ -1,7 +1,7 @@
 //! Validated events to the log, rejected ones to the dead-letter store.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 use cadre_log::{Appended, Log, LogError, LogOptions, LogReader, Record, Recovery};
 use cadre_model::{Event, EventType};
@@ -405,8 +405,17 @@ impl Ingestor {
     }
 }
 
+/// Records decoded together, on every core, before `f` sees them in order.
+const DECODE_CHUNK: usize = 4096;
+
+/// A chunk of records decoded, each with its sequence number.
+type Decoded = Vec<Result<(u64, Event), IngestError>>;
+
 /// Decodes every record after `after` that a scan yields, stopping at the
 /// first that does not decode; `false` when the record at `after` is not there.
+///
+/// A second thread decodes the records a chunk at a time, on every core,
+/// while `f` takes the chunk before in log order.
 fn decode_after<S, R>(
     scan: S,
     after: Option<(u64, Uuid)>,
@@ -419,20 +428,67 @@ where
     // before the first record: is it the one `after` names?
     let mut resumed = after.is_none();
     let mut mismatch = false;
-    scan(after.map_or(0, |(seq, _)| seq), &mut |r: Record| {
-        if bad.is_some() || mismatch {
-            return;
+    let mut deliver = |decoded: Decoded, bad: &mut Option<IngestError>| {
+        for d in decoded {
+            match d {
+                Ok((seq, e)) if bad.is_none() => f(seq, e),
+                Ok(_) => {}
+                Err(e) => {
+                    bad.get_or_insert(e);
+                }
+            }
         }
-        if !resumed {
-            resumed = true;
-            mismatch = Some((r.seq, r.id)) != after;
-            return;
+    };
+    let scanned = std::thread::scope(|scope| {
+        let (to_decode, chunks) = mpsc::sync_channel::<Vec<Record>>(1);
+        let (to_deliver, decoded) = mpsc::sync_channel::<Decoded>(1);
+        scope.spawn(move || {
+            for chunk in chunks {
+                let d = chunk
+                    .par_iter()
+                    .with_min_len(256)
+                    .map(|r| decode(r.seq, &r.payload).map(|e| (r.seq, e)))
+                    .collect();
+                if to_deliver.send(d).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut chunk: Vec<Record> = Vec::with_capacity(DECODE_CHUNK);
+        let mut in_flight = 0usize;
+        let scanned = scan(after.map_or(0, |(seq, _)| seq), &mut |r: Record| {
+            if bad.is_some() || mismatch {
+                return;
+            }
+            if !resumed {
+                resumed = true;
+                mismatch = Some((r.seq, r.id)) != after;
+                return;
+            }
+            chunk.push(r);
+            if chunk.len() == DECODE_CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(DECODE_CHUNK));
+                to_decode.send(full).expect("the decoding thread runs");
+                in_flight += 1;
+                // one chunk decodes while the one before is delivered
+                if in_flight > 1 {
+                    deliver(decoded.recv().expect("a decoded chunk"), &mut bad);
+                    in_flight -= 1;
+                }
+            }
+        });
+        if scanned.is_ok() && bad.is_none() && !chunk.is_empty() {
+            to_decode.send(chunk).expect("the decoding thread runs");
         }
-        match decode(r.seq, &r.payload) {
-            Ok(e) => f(r.seq, e),
-            Err(e) => bad = Some(e),
+        drop(to_decode);
+        if scanned.is_ok() {
+            for d in decoded {
+                deliver(d, &mut bad);
+            }
         }
-    })?;
+        scanned
+    });
+    scanned?;
     bad.map_or(Ok(resumed && !mismatch), Err)
 }
 

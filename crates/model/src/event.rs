@@ -539,9 +539,14 @@ impl Event {
         let event_id = Uuid::parse_str(&wire.event_id)
             .map_err(|e| DecodeError::new("/event_id", e.to_string()))?;
         let date = |path: &str, at: &str| {
-            at.parse::<DateTime<chrono::FixedOffset>>()
-                .map(|d| d.with_timezone(&Utc))
-                .map_err(|e| DecodeError::new(path, e.to_string()))
+            read_exact_date_time(at).map_or_else(
+                || {
+                    at.parse::<DateTime<chrono::FixedOffset>>()
+                        .map(|d| d.with_timezone(&Utc))
+                        .map_err(|e| DecodeError::new(path, e.to_string()))
+                },
+                Ok,
+            )
         };
         let occurred_at = date("/occurred_at", &wire.occurred_at)?;
         let recorded_at = date("/recorded_at", &wire.recorded_at)?;
@@ -785,6 +790,45 @@ fn is_exact_date_time(s: &str) -> bool {
     }
 }
 
+/// A date-time spelled as [`is_exact_date_time`] wants it, with at most nine
+/// digits of fraction, read without chrono's general parser (the form every
+/// stored event has); `None` sends it to that parser, which reads it the
+/// same way or says what is wrong.
+fn read_exact_date_time(s: &str) -> Option<DateTime<Utc>> {
+    if !is_exact_date_time(s) {
+        return None;
+    }
+    let b = s.as_bytes();
+    let n = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    let date = NaiveDate::from_ymd_opt(i32::try_from(n(0..4)).ok()?, n(5..7), n(8..10))?;
+    let mut i = 19;
+    let mut nanos = 0;
+    if b[i] == b'.' {
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits > 9 {
+            return None;
+        }
+        nanos = n(i + 1..i + 1 + digits) * 10u32.pow(9 - digits as u32);
+        i += 1 + digits;
+    }
+    let time = chrono::NaiveTime::from_hms_nano_opt(n(11..13), n(14..16), n(17..19), nanos)?;
+    let offset = match b[i] {
+        b'Z' | b'z' => 0,
+        sign => {
+            let east = i64::from(n(i + 1..i + 3) * 3600 + n(i + 4..i + 6) * 60);
+            if sign == b'-' {
+                -east
+            } else {
+                east
+            }
+        }
+    };
+    let utc = date
+        .and_time(time)
+        .checked_sub_signed(chrono::Duration::seconds(offset))?;
+    Some(DateTime::from_naive_utc_and_offset(utc, Utc))
+}
+
 fn level(path: &str, l: u8) -> Result<(), DecodeError> {
     if l > MAX_SCALE_LEVEL {
         return Err(DecodeError::new(
@@ -917,6 +961,40 @@ mod tests {
         ] {
             assert!(!is_exact_date_time(at), "{at}");
         }
+    }
+
+    #[test]
+    fn dates_read_by_hand_as_chrono_reads_them() {
+        let mut checked = 0;
+        for year in [1900, 1999, 2000, 2024, 2026, 2100, 9999] {
+            for (month, day) in [
+                (1, 1),
+                (2, 28),
+                (2, 29),
+                (2, 30),
+                (6, 15),
+                (12, 31),
+                (13, 1),
+            ] {
+                for time in ["00:00:00", "09:05:07", "23:59:59", "24:00:00", "12:60:00"] {
+                    for fraction in ["", ".5", ".123", ".000001", ".123456789", ".1234567891"] {
+                        for zone in ["Z", "z", "+00:00", "-00:00", "+05:30", "-11:45", "+23:59"] {
+                            let at =
+                                format!("{year:04}-{month:02}-{day:02}T{time}{fraction}{zone}");
+                            let chrono = at
+                                .parse::<DateTime<chrono::FixedOffset>>()
+                                .ok()
+                                .map(|d| d.with_timezone(&Utc));
+                            if let Some(by_hand) = read_exact_date_time(&at) {
+                                assert_eq!(Some(by_hand), chrono, "{at}");
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 3000, "{checked}");
     }
 
     #[test]
