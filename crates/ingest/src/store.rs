@@ -176,8 +176,11 @@ pub struct Judge {
 #[derive(Debug)]
 pub struct Judged {
     now: DateTime<Utc>,
-    items: Vec<(Item, Result<(Event, Vec<u8>), Rejection>)>,
+    items: Vec<(Item, Verdict)>,
 }
+
+/// An item's event and its canonical text for the log, or why it is refused.
+type Verdict = Result<(Event, Vec<u8>), Rejection>;
 
 impl Judge {
     /// Judges every item of a batch, on every core.
@@ -194,7 +197,7 @@ impl Judge {
         Judged { now, items }
     }
 
-    fn one(&self, item: &Item, now: DateTime<Utc>) -> Result<(Event, Vec<u8>), Rejection> {
+    fn one(&self, item: &Item, now: DateTime<Utc>) -> Verdict {
         let event = self.validator.judge(item)?;
         check_dates(&event, now, self.max_future_hours)?;
         let mut bytes = Vec::with_capacity(item.raw.len() + 32);
