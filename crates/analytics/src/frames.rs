@@ -3,6 +3,7 @@
 use cadre_projection::{EffectiveLevel, EmployeeState, Snapshot};
 use chrono::Duration;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::AnalyticsConfig;
 
@@ -30,9 +31,37 @@ struct PairColumns<'a> {
 }
 
 /// One row per (active employee, required competency of their role).
+/// Built a run of employees at a time on every core, then stacked in order.
 pub(crate) fn pairs(s: &Snapshot, cfg: &AnalyticsConfig) -> PolarsResult<DataFrame> {
-    pairs_of(s, cfg, s.active_employees())
+    pairs_in_runs(s, cfg, PAIRS_RUN)
 }
+
+/// [`pairs`], each core taking at least `fewest` employees.
+fn pairs_in_runs(s: &Snapshot, cfg: &AnalyticsConfig, fewest: usize) -> PolarsResult<DataFrame> {
+    let active: Vec<&EmployeeState> = s.active_employees().collect();
+    let run = active
+        .len()
+        .div_ceil(rayon::current_num_threads())
+        .max(fewest);
+    let parts = active
+        .par_chunks(run)
+        .map(|employees| pairs_of(s, cfg, employees.iter().copied()))
+        .collect::<PolarsResult<Vec<DataFrame>>>()?;
+    let mut parts = parts.into_iter();
+    let mut out = match parts.next() {
+        Some(first) => first,
+        None => pairs_of(s, cfg, [])?,
+    };
+    for part in parts {
+        out.vstack_mut(&part)?;
+    }
+    // one chunk per column, as the roll-ups expect
+    out.rechunk_mut_par();
+    Ok(out)
+}
+
+/// The fewest employees whose pairs are built on a core of their own.
+const PAIRS_RUN: usize = 4096;
 
 /// The rows of [`pairs`] of some of the snapshot's active employees, in the order given.
 pub(crate) fn pairs_of<'a>(
@@ -235,4 +264,38 @@ pub(crate) fn trainings(s: &Snapshot) -> PolarsResult<DataFrame> {
         "level_after" => after,
         "change" => change,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cadre_projection::{LevelPolicy, Timeline};
+    use cadre_synth::{generate, SynthConfig};
+
+    #[test]
+    fn pairs_built_in_runs_are_the_pairs_built_in_one() {
+        let end = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("a date");
+        let mut t = Timeline::new();
+        let config = SynthConfig {
+            employees: 120,
+            seed: 3,
+            end,
+        };
+        let mut seq = 0;
+        generate(&config, &mut |e| {
+            t.apply(seq, &e);
+            seq += 1;
+        });
+        let s = t.snapshot(
+            end.and_hms_opt(23, 59, 59).expect("a time").and_utc(),
+            &LevelPolicy::default(),
+        );
+        let cfg = AnalyticsConfig::default();
+        let whole = pairs_of(&s, &cfg, s.active_employees()).expect("pairs");
+        assert!(whole.height() > 300, "{}", whole.height());
+        for fewest in [1, 7, 50] {
+            let runs = pairs_in_runs(&s, &cfg, fewest).expect("pairs");
+            assert!(runs.equals_missing(&whole), "runs of at least {fewest}");
+        }
+    }
 }
