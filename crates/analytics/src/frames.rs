@@ -28,6 +28,7 @@ struct PairColumns<'a> {
     self_only: Vec<bool>,
     fit_shortfall: Vec<f64>,
     fit_weight: Vec<f64>,
+    role_fit: Vec<Option<f64>>,
 }
 
 /// One row per (active employee, required competency of their role).
@@ -78,6 +79,7 @@ pub(crate) fn pairs_of<'a>(
         let Some(profile) = s.roles.get(role_id) else {
             continue;
         };
+        let first = c.fit_weight.len();
         for q in &profile.requirements {
             let level: Option<&EffectiveLevel> = e.levels.get(&q.competency_id);
             let req = f64::from(q.level);
@@ -111,6 +113,12 @@ pub(crate) fn pairs_of<'a>(
             c.fit_shortfall.push(q.weight * fit_gap.min(req));
             c.fit_weight.push(q.weight * req);
         }
+        // the employee's role fit on each of their rows (docs/metrics.md):
+        // 1 − Σ w·min(gap, required) / Σ w·required over their requirements
+        let shortfall: f64 = c.fit_shortfall[first..].iter().sum();
+        let weight: f64 = c.fit_weight[first..].iter().sum();
+        let fit = (weight > 0.0).then(|| 1.0 - shortfall / weight);
+        c.role_fit.resize(c.fit_weight.len(), fit);
     }
     df!(
         "employee_id" => c.employee,
@@ -131,6 +139,7 @@ pub(crate) fn pairs_of<'a>(
         "self_only" => c.self_only,
         "fit_shortfall" => c.fit_shortfall,
         "fit_weight" => c.fit_weight,
+        "role_fit" => c.role_fit,
     )
 }
 

@@ -21,9 +21,6 @@ pub struct Analysis {
     pub(crate) roles: DataFrame,
     /// Each employee's role fit ([`Analysis::fit_plan`]), made on first use and kept.
     fit: OnceLock<DataFrame>,
-    /// The pairs with `role_fit` attached, made on first use and kept: every
-    /// roll-up of a snapshot starts from it.
-    with_fit: OnceLock<DataFrame>,
 }
 
 /// The frame kept in `cell`, made by `make` on first use.
@@ -135,7 +132,6 @@ impl Analysis {
             roles: frames::roles(snapshot)?,
             config,
             fit: OnceLock::new(),
-            with_fit: OnceLock::new(),
         })
     }
 
@@ -152,7 +148,6 @@ impl Analysis {
         self.pairs = frames::splice(&self.pairs, id, &frames::pairs_of(s, &self.config, e)?)?;
         self.people = frames::splice(&self.people, id, &frames::people_of(e)?)?;
         self.fit = OnceLock::new();
-        self.with_fit = OnceLock::new();
         Ok(())
     }
 
@@ -172,17 +167,6 @@ impl Analysis {
         } else {
             Err(AnalyticsError::UnknownUnit(unit.to_string()))
         }
-    }
-
-    /// Pairs with each employee's role fit attached.
-    fn pairs_with_fit(&self) -> Result<LazyFrame, AnalyticsError> {
-        kept(&self.with_fit, || {
-            Ok(self.pairs.clone().lazy().left_join(
-                self.role_fits()?,
-                col("employee_id"),
-                col("employee_id"),
-            ))
-        })
     }
 
     /// `employee_id, role_fit` of everyone with requirements.
@@ -211,7 +195,7 @@ impl Analysis {
 
     /// Pairs of employees in the subtree of `unit` (all pairs when `None`).
     pub(crate) fn pairs_in(&self, unit: Option<&str>) -> Result<LazyFrame, AnalyticsError> {
-        self.in_subtree(self.pairs_with_fit()?, unit)
+        self.in_subtree(self.pairs.clone().lazy(), unit)
     }
 
     /// Pairs within a scope: an org unit subtree, a category and a role, each optional.
@@ -243,13 +227,8 @@ impl Analysis {
                         .sum()
                         .alias("unassessed_pairs"),
                     col("weighted_gap").sum().alias("total_weighted_gap"),
-                    col("fit_shortfall").sum().alias("fit_shortfall"),
-                    col("fit_weight").sum().alias("fit_weight"),
-                ])
-                .with_columns([when(col("fit_weight").gt(lit(0.0)))
-                    .then(lit(1.0) - col("fit_shortfall") / col("fit_weight"))
-                    .otherwise(lit(NULL))
-                    .alias("role_fit")]))
+                    col("role_fit").first(),
+                ]))
         })
     }
 
@@ -474,7 +453,9 @@ impl Analysis {
     pub fn heatmap(&self, parent: Option<&str>) -> Result<DataFrame, AnalyticsError> {
         let rows = self.child_units(parent)?;
         let pairs = self
-            .pairs_with_fit()?
+            .pairs
+            .clone()
+            .lazy()
             .inner_join(
                 self.ancestry.clone().lazy(),
                 col("org_unit_id"),
