@@ -71,11 +71,13 @@ pub fn parse_body(body: &[u8]) -> Vec<Item> {
             }],
         };
     }
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
-        return vec![Item::text(
-            1,
-            String::from_utf8_lossy(body).trim().to_string(),
-        )];
+    // serde_json skips over strings without checking their UTF-8, so the
+    // body is checked first: one that is not UTF-8 is read line by line,
+    // where the lines that hold the bad bytes are refused
+    if let Ok(text) = std::str::from_utf8(body) {
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+            return vec![Item::text(1, text.trim().to_string())];
+        }
     }
     parse_lines(body)
 }

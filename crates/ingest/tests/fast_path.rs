@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use cadre_ingest::{decoded_as_schema_judges, Validator};
+use cadre_ingest::{decoded_as_schema_judges, parse_body, parse_lines, Validator};
 use cadre_model::{Event, EventType};
 use serde_json::{json, Value};
 
@@ -31,6 +31,29 @@ fn agree(v: &Validator, text: &str) -> bool {
         "the canonical text is not the value's text"
     );
     true
+}
+
+/// The input the fuzzer found: a valid hire whose name holds two bytes that
+/// are not UTF-8. Its lossy text decodes, but the item is refused whole.
+#[test]
+fn an_item_that_is_not_utf8_is_refused_though_its_lossy_text_decodes() {
+    let v = Validator::new();
+    let mut bytes = br#"{"data":{"name":""#.to_vec();
+    bytes.extend_from_slice(&[0xfe, 0xff]);
+    bytes.extend_from_slice(
+        br#"Ann"},"event_id":"c0de0000-0000-4000-8000-00000000030e","occurred_at":"2024-05-22T11:12:48Z","recorded_at":"2024-05-23T09:56:51Z","schema_version":1,"source":"cadre.synth","subject":"emp-000001","type":"employee.hired"}"#,
+    );
+    for item in parse_body(&bytes).into_iter().chain(parse_lines(&bytes)) {
+        assert!(item.unreadable.is_some(), "the item should be unreadable");
+        assert!(
+            decoded_as_schema_judges(&item.raw).is_some(),
+            "the lossy text is a valid hire, so the guard is what refuses it"
+        );
+        let refused = v
+            .judge(&item)
+            .expect_err("an item that is not UTF-8 was accepted");
+        assert!(refused.to_string().contains("UTF-8"), "{refused}");
+    }
 }
 
 fn repo(path: &str) -> std::path::PathBuf {
