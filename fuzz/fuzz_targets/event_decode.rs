@@ -26,16 +26,27 @@ fuzz_target!(|data: &[u8]| {
             .then(|| decoded_as_schema_judges(&item.raw))
             .flatten();
         if item.unreadable.is_some() {
-            assert!(v.judge(&item).is_err(), "an item that is not UTF-8 was accepted");
+            assert!(
+                v.judge(&item).is_err(),
+                "an item that is not UTF-8 was accepted"
+            );
         }
         let judged = v.judge(&item);
         if let Some(fast) = &fast {
-            assert_eq!(judged.as_ref().ok(), Some(fast), "the fast path accepts what the schemas refuse");
+            assert_eq!(
+                judged.as_ref().ok(),
+                Some(fast),
+                "the fast path accepts what the schemas refuse"
+            );
         }
         let Ok(value) = item.parse() else { continue };
         let by_schema = v.validate(&value);
         if fast.is_some() {
-            assert_eq!(by_schema.as_ref().ok(), fast.as_ref(), "the two paths disagree");
+            assert_eq!(
+                by_schema.as_ref().ok(),
+                fast.as_ref(),
+                "the two paths disagree"
+            );
         }
         if let Ok(event) = by_schema {
             let again = event.to_value();
