@@ -208,9 +208,10 @@ const DECODED: &[EventType] = &[
     EventType::EmployeeAssigned,
 ];
 
-/// The event in `text` when its type is one of [`DECODED`] and it decodes
-/// with the id and dates spelled as the schema spells them; `None` when it
-/// is for the schemas to judge. Beyond the schemas' rules, serde reads a
+/// The event in `text` when its type is one of the commonest (assessments,
+/// trainings, performance and potential ratings, hires, moves) and it
+/// decodes with the id and dates spelled as the schema spells them; `None`
+/// when it is for the schemas to judge. Beyond the schemas' rules, serde reads a
 /// struct from an array and an enumeration from a one-key object; the
 /// schemas allow neither, so the text must hold exactly the objects and
 /// arrays of the event's own shape (a brace or bracket inside a string
