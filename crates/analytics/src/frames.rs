@@ -29,6 +29,8 @@ struct PairColumns<'a> {
     fit_shortfall: Vec<f64>,
     fit_weight: Vec<f64>,
     role_fit: Vec<Option<f64>>,
+    person_first: Vec<bool>,
+    category_first: Vec<bool>,
 }
 
 /// One row per (active employee, required competency of their role).
@@ -80,6 +82,7 @@ pub(crate) fn pairs_of<'a>(
             continue;
         };
         let first = c.fit_weight.len();
+        let mut categories: Vec<&str> = Vec::new();
         for q in &profile.requirements {
             let level: Option<&EffectiveLevel> = e.levels.get(&q.competency_id);
             let req = f64::from(q.level);
@@ -87,12 +90,20 @@ pub(crate) fn pairs_of<'a>(
             let gap = level.map(|l| (req - l.level).max(0.0));
             // for role fit an unassessed competency counts as level 0
             let fit_gap = (req - level.map_or(0.0, |l| l.level)).max(0.0);
+            let category = info.map_or("unknown", |c| c.category.as_str());
+            // each person's first pair, and first pair in each category,
+            // stand for the person where a roll-up counts people
+            let new_category = !categories.contains(&category);
+            if new_category {
+                categories.push(category);
+            }
+            c.person_first.push(c.employee.len() == first);
+            c.category_first.push(new_category);
             c.employee.push(&e.id);
             c.unit.push(unit_id);
             c.role.push(role_id);
             c.competency.push(&q.competency_id);
-            c.category
-                .push(info.map_or("unknown", |c| c.category.as_str()));
+            c.category.push(category);
             c.category_name
                 .push(info.map_or("Unknown", |c| c.category_name.as_str()));
             c.required.push(req);
@@ -140,6 +151,8 @@ pub(crate) fn pairs_of<'a>(
         "fit_shortfall" => c.fit_shortfall,
         "fit_weight" => c.fit_weight,
         "role_fit" => c.role_fit,
+        "person_first" => c.person_first,
+        "category_first" => c.category_first,
     )
 }
 

@@ -57,15 +57,68 @@ pub(crate) fn pair_counts() -> Vec<Expr> {
     ]
 }
 
-/// Aggregations over a group of (employee, required competency) pairs.
-fn pair_metrics() -> Vec<Expr> {
-    let mut m = vec![col("employee_id")
-        .n_unique()
-        .cast(DataType::UInt32)
-        .alias("people_with_requirements")];
+/// Which of a person's pairs stands for them in a group, where a roll-up
+/// counts people (`people_with_requirements`) or averages their role fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PersonRow {
+    /// Every pair: the groups hold at most one pair per person (the keys
+    /// include the competency, which a role requires once).
+    EveryPair,
+    /// The person's first pair: the groups hold whole people (a role, a unit, everything).
+    First,
+    /// The person's first pair in each category: the groups split people by category.
+    FirstInCategory,
+}
+
+impl PersonRow {
+    /// For groups of whole people within `scope`: a category scope keeps
+    /// only that category's pairs, where the person's first may not be.
+    pub(crate) fn of_people(scope: &Scope) -> PersonRow {
+        if scope.category.is_some() {
+            PersonRow::FirstInCategory
+        } else {
+            PersonRow::First
+        }
+    }
+
+    /// `person_fit`: the role fit on the pairs that stand for a person, null on the others.
+    fn fit(self) -> Expr {
+        match self.flag() {
+            None => col("role_fit"),
+            Some(flag) => when(col(flag))
+                .then(col("role_fit"))
+                .otherwise(lit(NULL).cast(DataType::Float64)),
+        }
+        .alias("person_fit")
+    }
+
+    fn flag(self) -> Option<&'static str> {
+        match self {
+            PersonRow::EveryPair => None,
+            PersonRow::First => Some("person_first"),
+            PersonRow::FirstInCategory => Some("category_first"),
+        }
+    }
+}
+
+/// Aggregations over a group of (employee, required competency) pairs whose
+/// `person_fit` holds each person's role fit on the pair that stands for them.
+fn pair_metrics(person: PersonRow) -> Vec<Expr> {
+    let people = match person.flag() {
+        None => len().cast(DataType::UInt32),
+        Some(flag) => col(flag).cast(DataType::UInt32).sum(),
+    };
+    let mut m = vec![people.alias("people_with_requirements")];
     m.extend(pair_counts());
     m.push(col("gap").mean().alias("mean_gap"));
     m.push(col("weighted_gap").sum().alias("total_weighted_gap"));
+    m.push(col("person_fit").mean().alias("mean_role_fit"));
+    m.push(
+        col("person_fit")
+            .count()
+            .cast(DataType::UInt32)
+            .alias("role_fit_people"),
+    );
     m
 }
 
@@ -169,13 +222,6 @@ impl Analysis {
         }
     }
 
-    /// `employee_id, role_fit` of everyone with requirements.
-    pub(crate) fn role_fits(&self) -> Result<LazyFrame, AnalyticsError> {
-        Ok(self
-            .fit_plan()?
-            .select([col("employee_id"), col("role_fit")]))
-    }
-
     /// Rows of `lf` (which has `org_unit_id`) in the subtree of `unit`; all rows when `None`.
     pub(crate) fn in_subtree(
         &self,
@@ -232,32 +278,17 @@ impl Analysis {
         })
     }
 
-    /// Metrics grouped by `keys` over `pairs` (which carry `role_fit`), the
-    /// mean role fit taken once per employee, not once per pair.
-    pub(crate) fn grouped(pairs: LazyFrame, keys: &[&str]) -> LazyFrame {
+    /// Metrics grouped by `keys` over `pairs` (which carry `role_fit`), each
+    /// person counted, and their role fit taken, once: on the pair `person`
+    /// names, so that no group-by per person is needed.
+    pub(crate) fn grouped(pairs: LazyFrame, keys: &[&str], person: PersonRow) -> LazyFrame {
         let key_cols: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-        let mut per_person = key_cols.clone();
-        per_person.push(col("employee_id"));
-        let fits = pairs
-            .clone()
-            .group_by(per_person)
-            .agg([col("role_fit").first()])
-            .group_by(key_cols.clone())
-            .agg([
-                col("role_fit").mean().alias("mean_role_fit"),
-                col("role_fit")
-                    .count()
-                    .cast(DataType::UInt32)
-                    .alias("role_fit_people"),
-            ]);
-        let metrics = pairs.group_by(key_cols.clone()).agg(pair_metrics());
-        let joined = metrics.join(
-            fits,
-            key_cols.clone(),
-            key_cols,
-            JoinArgs::new(JoinType::Left),
-        );
-        with_ratios(joined)
+        with_ratios(
+            pairs
+                .with_columns([person.fit()])
+                .group_by(key_cols)
+                .agg(pair_metrics(person)),
+        )
     }
 
     /// Per employee: role, required pairs, unassessed pairs, total weighted gap and role fit.
@@ -301,46 +332,30 @@ impl Analysis {
             .pairs
             .clone()
             .lazy()
+            .with_columns([PersonRow::First.fit()])
             .group_by([col("org_unit_id")])
             .agg(
-                pair_counts()
+                [count(col("person_first"), "people_with_requirements")]
                     .into_iter()
+                    .chain(pair_counts())
                     .chain([
                         col("gap").sum().alias("gap_sum"),
                         col("gap").count().cast(DataType::UInt32).alias("gap_n"),
                         col("weighted_gap").sum().alias("total_weighted_gap"),
+                        col("person_fit").sum().alias("role_fit_sum"),
+                        col("person_fit")
+                            .count()
+                            .cast(DataType::UInt32)
+                            .alias("role_fit_people"),
                     ])
                     .collect::<Vec<_>>(),
             );
-        let person_sums = self
+        let headcounts = self
             .people
             .clone()
             .lazy()
-            .select([col("employee_id"), col("org_unit_id")])
-            .left_join(
-                self.fit_plan()?.select([
-                    col("employee_id"),
-                    col("required_pairs").alias("n"),
-                    col("role_fit"),
-                ]),
-                col("employee_id"),
-                col("employee_id"),
-            )
             .group_by([col("org_unit_id")])
-            .agg([
-                len().cast(DataType::UInt32).alias("headcount"),
-                count(col("n").is_not_null(), "people_with_requirements"),
-                col("role_fit").sum().alias("role_fit_sum"),
-                col("role_fit")
-                    .count()
-                    .cast(DataType::UInt32)
-                    .alias("role_fit_people"),
-            ]);
-        let sum_cols = || {
-            let mut s: Vec<&str> = ROLLUP_COLUMNS[1..COUNTS].to_vec();
-            s.extend(["gap_sum", "gap_n", "total_weighted_gap"]);
-            s
-        };
+            .agg([len().cast(DataType::UInt32).alias("headcount")]);
         let per_ancestor = |per_unit: LazyFrame, sums: Vec<&str>| {
             per_unit
                 .inner_join(
@@ -351,16 +366,16 @@ impl Analysis {
                 .group_by([col("ancestor_id")])
                 .agg(sums.into_iter().map(|c| col(c).sum()).collect::<Vec<_>>())
         };
-        let pairs = per_ancestor(pair_sums, sum_cols());
-        let people = per_ancestor(
-            person_sums,
-            vec![
-                "headcount",
-                "people_with_requirements",
-                "role_fit_sum",
-                "role_fit_people",
-            ],
-        );
+        let mut sums: Vec<&str> = ROLLUP_COLUMNS[..COUNTS].to_vec();
+        sums.extend([
+            "gap_sum",
+            "gap_n",
+            "total_weighted_gap",
+            "role_fit_sum",
+            "role_fit_people",
+        ]);
+        let pairs = per_ancestor(pair_sums, sums);
+        let people = per_ancestor(headcounts, vec!["headcount"]);
         let mut fill: Vec<Expr> = ROLLUP_COLUMNS[..COUNTS]
             .iter()
             .chain(&["headcount", "role_fit_people", "gap_n"])
@@ -395,7 +410,11 @@ impl Analysis {
     ///
     /// Columns: `competency_id, competency_name, category, category_name`, then [`ROLLUP_COLUMNS`].
     pub fn by_competency(&self, scope: &Scope) -> Result<DataFrame, AnalyticsError> {
-        let grouped = Self::grouped(self.scoped(scope)?, &["competency_id"]);
+        let grouped = Self::grouped(
+            self.scoped(scope)?,
+            &["competency_id"],
+            PersonRow::EveryPair,
+        );
         let names = self.competencies.clone().lazy().select([
             col("competency_id"),
             col("competency_name"),
@@ -425,12 +444,14 @@ impl Analysis {
     pub fn by_category(&self, scope: &Scope) -> Result<DataFrame, AnalyticsError> {
         let mut select = vec![col("category"), col("category_name")];
         select.extend(rollup_cols());
-        Ok(
-            Self::grouped(self.scoped(scope)?, &["category", "category_name"])
-                .select(select)
-                .sort(["category"], SortMultipleOptions::default())
-                .collect()?,
+        Ok(Self::grouped(
+            self.scoped(scope)?,
+            &["category", "category_name"],
+            PersonRow::FirstInCategory,
         )
+        .select(select)
+        .sort(["category"], SortMultipleOptions::default())
+        .collect()?)
     }
 
     /// Roll-up per role within a scope.
@@ -439,11 +460,15 @@ impl Analysis {
     pub fn by_role(&self, scope: &Scope) -> Result<DataFrame, AnalyticsError> {
         let mut select = vec![col("role_id"), col("role_name")];
         select.extend(rollup_cols());
-        Ok(Self::grouped(self.scoped(scope)?, &["role_id"])
-            .left_join(self.roles.clone().lazy(), col("role_id"), col("role_id"))
-            .select(select)
-            .sort(["role_id"], SortMultipleOptions::default())
-            .collect()?)
+        Ok(Self::grouped(
+            self.scoped(scope)?,
+            &["role_id"],
+            PersonRow::of_people(scope),
+        )
+        .left_join(self.roles.clone().lazy(), col("role_id"), col("role_id"))
+        .select(select)
+        .sort(["role_id"], SortMultipleOptions::default())
+        .collect()?)
     }
 
     /// The heatmap under `parent` (the root units when `None`): one row per
@@ -469,12 +494,14 @@ impl Analysis {
             .with_columns([col("ancestor_id").alias("unit_id")]);
         let mut select = vec![col("unit_id"), col("unit_name"), col("competency_id")];
         select.extend(rollup_cols());
-        Ok(
-            Self::grouped(pairs, &["unit_id", "unit_name", "competency_id"])
-                .select(select)
-                .sort(["unit_id", "competency_id"], SortMultipleOptions::default())
-                .collect()?,
+        Ok(Self::grouped(
+            pairs,
+            &["unit_id", "unit_name", "competency_id"],
+            PersonRow::EveryPair,
         )
+        .select(select)
+        .sort(["unit_id", "competency_id"], SortMultipleOptions::default())
+        .collect()?)
     }
 
     /// How many people are at each level of each competency, beside how many

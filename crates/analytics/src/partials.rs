@@ -99,14 +99,14 @@ impl Analysis {
             )?
             .group_by([col("unit_id")])
             .agg([len().cast(DataType::UInt32).alias("headcount")]);
-        let fit = self.role_fits()?;
+        // each person with requirements once, on their first pair, which
+        // carries their role fit
         let per_person = self
             .pairs
             .clone()
             .lazy()
-            .group_by([col("employee_id"), col("org_unit_id")])
-            .agg([len().alias("n")])
-            .left_join(fit, col("employee_id"), col("employee_id"));
+            .filter(col("person_first"))
+            .select([col("employee_id"), col("org_unit_id"), col("role_fit")]);
         let with_req = self
             .with_ancestors(per_person)?
             .group_by([col("unit_id")])

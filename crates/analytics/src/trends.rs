@@ -52,7 +52,11 @@ impl Analysis {
             .scoped(scope)?
             .with_columns([lit("all").alias("scope")]);
         let cols: Vec<Expr> = crate::ROLLUP_COLUMNS.iter().map(|c| col(*c)).collect();
-        Ok(Self::grouped(pairs, &["scope"]).select(cols).collect()?)
+        Ok(
+            Self::grouped(pairs, &["scope"], crate::gaps::PersonRow::of_people(scope))
+                .select(cols)
+                .collect()?,
+        )
     }
 }
 
