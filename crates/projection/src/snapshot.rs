@@ -333,15 +333,21 @@ fn employee_state(
         .filter_map(|(c, h)| h.at(as_of).map(|d| (c.clone(), d.at)))
         .collect();
     let trainings = training_records(policy, as_of, e);
-    let levels = e
+    // every competency assessed or trained, each once: the assessed ones,
+    // then the trained ones never assessed
+    let assessed = e
         .assessments
-        .keys()
-        .chain(e.trainings.keys())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .filter_map(|c| {
-            effective_level(policy, as_of, e.assessments.get(c), e.trainings.get(c))
-                .map(|l| (c.clone(), l))
+        .iter()
+        .map(|(c, h)| (c, Some(h), e.trainings.get(c)));
+    let trained_only = e
+        .trainings
+        .iter()
+        .filter(|(c, _)| !e.assessments.contains_key(*c))
+        .map(|(c, h)| (c, None, Some(h)));
+    let levels = assessed
+        .chain(trained_only)
+        .filter_map(|(c, assessments, trainings)| {
+            effective_level(policy, as_of, assessments, trainings).map(|l| (c.clone(), l))
         })
         .collect();
     Some(EmployeeState {

@@ -79,6 +79,24 @@ pub(crate) struct EmployeeHistory {
     pub potential: History<Potential>,
 }
 
+/// Adds `value` to the history of `key` in `map`; the key is copied only
+/// when it is new (most events add to a history that exists).
+fn record<T>(
+    map: &mut HashMap<String, History<T>>,
+    key: &str,
+    (at, seq): (DateTime<Utc>, u64),
+    value: T,
+) {
+    match map.get_mut(key) {
+        Some(h) => h.insert(at, seq, value),
+        None => {
+            let mut h = History::default();
+            h.insert(at, seq, value);
+            map.insert(key.to_string(), h);
+        }
+    }
+}
+
 /// A change to a succession plan.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum PlanChange {
@@ -273,12 +291,12 @@ impl Timeline {
                     .insert(at, seq, a.position_id.clone())
             }
             EventData::EmployeeLeft(l) => self.employee(subject).left.insert(at, seq, l.clone()),
-            EventData::AssessmentRecorded(a) => self
-                .employee(subject)
-                .assessments
-                .entry(a.competency_id.clone())
-                .or_default()
-                .insert(at, seq, a.clone()),
+            EventData::AssessmentRecorded(a) => record(
+                &mut self.employee(subject).assessments,
+                &a.competency_id,
+                (at, seq),
+                a.clone(),
+            ),
             EventData::TrainingCompleted(t) => {
                 let TrainingCompleted {
                     course_id,
@@ -291,10 +309,12 @@ impl Timeline {
                 }
                 let e = self.employee(subject);
                 for c in competencies {
-                    e.trainings
-                        .entry(c.competency_id.clone())
-                        .or_default()
-                        .insert(at, seq, (course_id.clone(), c.target_level));
+                    record(
+                        &mut e.trainings,
+                        &c.competency_id,
+                        (at, seq),
+                        (course_id.clone(), c.target_level),
+                    );
                 }
             }
             EventData::PerformanceRated(p) => {
