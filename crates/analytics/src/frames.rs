@@ -84,7 +84,7 @@ pub(crate) fn pairs_of<'a>(
         let first = c.fit_weight.len();
         let mut categories: Vec<&str> = Vec::new();
         for q in &profile.requirements {
-            let level: Option<&EffectiveLevel> = e.levels.get(&q.competency_id);
+            let level: Option<&EffectiveLevel> = e.levels.get(q.competency_id.as_str());
             let req = f64::from(q.level);
             let info = s.competencies.get(&q.competency_id);
             let gap = level.map(|l| (req - l.level).max(0.0));
@@ -116,7 +116,7 @@ pub(crate) fn pairs_of<'a>(
             c.meets.push(level.map(|l| l.level >= req));
             c.stale.push(
                 e.last_assessed
-                    .get(&q.competency_id)
+                    .get(q.competency_id.as_str())
                     .map(|at| *at < stale_before),
             );
             c.self_only
@@ -271,7 +271,7 @@ pub(crate) fn trainings(s: &Snapshot) -> PolarsResult<DataFrame> {
             emp.push(e.id.as_str());
             course.push(t.course_id.as_str());
             title.push(s.courses.get(&t.course_id).map(String::as_str));
-            comp.push(t.competency_id.as_str());
+            comp.push(&*t.competency_id);
             before.push(t.level_before);
             after.push(t.level_after);
             change.push(t.level_before.zip(t.level_after).map(|(b, a)| a - b));

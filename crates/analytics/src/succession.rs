@@ -122,7 +122,7 @@ impl<'s> Fits<'s> {
                         // an unassessed competency counts as level 0
                         levels.fill(0.0);
                         for (c, l) in &e.levels {
-                            for &i in slots.get(c.as_str()).map(Vec::as_slice).unwrap_or_default() {
+                            for &i in slots.get(&**c).map(Vec::as_slice).unwrap_or_default() {
                                 levels[i] = l.level;
                             }
                         }

@@ -1,6 +1,7 @@
 //! The organisation as of one date.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use cadre_model::{PositionDefined, Potential, Readiness, RoleProfileDefined};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -59,10 +60,11 @@ pub struct EmployeeState {
     pub role_id: Option<String>,
     /// Org unit of that position.
     pub org_unit_id: Option<String>,
-    /// Effective level per competency with evidence.
-    pub levels: BTreeMap<String, EffectiveLevel>,
+    /// Effective level per competency with evidence (the competency ids are
+    /// the timeline's own, shared: a snapshot copies none of them).
+    pub levels: BTreeMap<Arc<str>, EffectiveLevel>,
     /// When each competency was last assessed, however long ago.
-    pub last_assessed: BTreeMap<String, DateTime<Utc>>,
+    pub last_assessed: BTreeMap<Arc<str>, DateTime<Utc>>,
     /// Trainings completed, oldest first, one record per competency developed.
     pub trainings: Vec<TrainingRecord>,
     /// Latest performance rating.
@@ -78,7 +80,7 @@ pub struct TrainingRecord {
     /// The course.
     pub course_id: String,
     /// The competency developed.
-    pub competency_id: String,
+    pub competency_id: Arc<str>,
     /// The level the course aims at.
     pub target_level: u8,
     /// When it was completed.

@@ -1,6 +1,7 @@
 //! Time-indexed history of every fact the events state.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use cadre_model::{
     AssessmentRecorded, EmployeeLeft, Event, EventData, Framework, OrgUnitDefined, PositionDefined,
@@ -72,17 +73,19 @@ pub(crate) struct EmployeeHistory {
     pub assigned: History<String>,
     pub left: History<EmployeeLeft>,
     /// Assessments by competency.
-    pub assessments: HashMap<String, History<AssessmentRecorded>>,
+    pub assessments: HashMap<Arc<str>, History<AssessmentRecorded>>,
     /// Trainings by competency developed, with the target level.
-    pub trainings: HashMap<String, History<(String, u8)>>,
+    pub trainings: HashMap<Arc<str>, History<(String, u8)>>,
     pub performance: History<u8>,
     pub potential: History<Potential>,
 }
 
 /// Adds `value` to the history of `key` in `map`; the key is copied only
-/// when it is new (most events add to a history that exists).
+/// when it is new (most events add to a history that exists). Keys are
+/// shared (`Arc<str>`): every snapshot of the employee names the competency
+/// by the same one, without copying it.
 fn record<T>(
-    map: &mut HashMap<String, History<T>>,
+    map: &mut HashMap<Arc<str>, History<T>>,
     key: &str,
     (at, seq): (DateTime<Utc>, u64),
     value: T,
@@ -92,7 +95,7 @@ fn record<T>(
         None => {
             let mut h = History::default();
             h.insert(at, seq, value);
-            map.insert(key.to_string(), h);
+            map.insert(Arc::from(key), h);
         }
     }
 }

@@ -269,7 +269,7 @@ fn course_index(s: &Snapshot) -> BTreeMap<String, Vec<String>> {
                 .get(&t.course_id)
                 .cloned()
                 .unwrap_or_else(|| t.course_id.clone());
-            let list = by.entry(t.competency_id.clone()).or_default();
+            let list = by.entry(t.competency_id.to_string()).or_default();
             if !list.contains(&title) {
                 list.push(title);
             }
@@ -299,7 +299,10 @@ fn shortfalls(
         .requirements
         .iter()
         .filter_map(|q| {
-            let effective = e.levels.get(&q.competency_id).map_or(0.0, |l| l.level);
+            let effective = e
+                .levels
+                .get(q.competency_id.as_str())
+                .map_or(0.0, |l| l.level);
             (effective < f64::from(q.level)).then(|| Shortfall {
                 competency: s
                     .competencies
