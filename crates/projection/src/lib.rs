@@ -14,11 +14,13 @@
 //! event refers to is checked before it is stored, against [`References`]:
 //! the identifiers stored events have declared.
 
+mod by_competency;
 mod level;
 mod references;
 mod snapshot;
 mod timeline;
 
+pub use by_competency::ByCompetency;
 pub use level::{EffectiveLevel, LevelPolicy, LevelSource};
 pub use references::{Dangling, References};
 pub use snapshot::{

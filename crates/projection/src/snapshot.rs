@@ -1,6 +1,6 @@
 //! The organisation as of one date.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use cadre_model::{PositionDefined, Potential, Readiness, RoleProfileDefined};
@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::by_competency::ByCompetency;
 use crate::level::{effective_level, EffectiveLevel, LevelPolicy};
 use crate::timeline::{EmployeeHistory, PlanChange, Timeline};
 
@@ -62,9 +63,9 @@ pub struct EmployeeState {
     pub org_unit_id: Option<String>,
     /// Effective level per competency with evidence (the competency ids are
     /// the timeline's own, shared: a snapshot copies none of them).
-    pub levels: BTreeMap<Arc<str>, EffectiveLevel>,
+    pub levels: ByCompetency<EffectiveLevel>,
     /// When each competency was last assessed, however long ago.
-    pub last_assessed: BTreeMap<Arc<str>, DateTime<Utc>>,
+    pub last_assessed: ByCompetency<DateTime<Utc>>,
     /// Trainings completed, oldest first, one record per competency developed.
     pub trainings: Vec<TrainingRecord>,
     /// Latest performance rating.
@@ -159,7 +160,7 @@ impl Snapshot {
         let state = t
             .employees
             .get(id)
-            .and_then(|e| employee_state(id, e, self.as_of, policy, &self.positions));
+            .and_then(|e| employee_state(id, e, self.as_of, policy, &|p| self.positions.get(p)));
         match (self.employee_index(id), state) {
             (Ok(i), Some(s)) => self.employees[i] = s,
             (Ok(i), None) => {
@@ -240,11 +241,15 @@ impl Timeline {
             .filter_map(|(id, h)| h.at(as_of).map(|d| (id.clone(), d.value.clone())))
             .collect();
 
-        // each employee's state depends on their history alone: built on every core
+        // each employee's state depends on their history alone: built on
+        // every core, finding positions by hash rather than down the tree
+        let position_of: HashMap<&str, &PositionDefined> =
+            positions.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let position = |p: &str| position_of.get(p).copied();
         let mut employees: Vec<EmployeeState> = self
             .employees
             .par_iter()
-            .filter_map(|(id, e)| employee_state(id, e, as_of, policy, &positions))
+            .filter_map(|(id, e)| employee_state(id, e, as_of, policy, &position))
             .collect();
         employees.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
 
@@ -312,12 +317,12 @@ impl Timeline {
 }
 
 /// One employee as of `as_of`; none before they are hired.
-fn employee_state(
+fn employee_state<'p>(
     id: &str,
     e: &EmployeeHistory,
     as_of: DateTime<Utc>,
     policy: &LevelPolicy,
-    positions: &BTreeMap<String, PositionDefined>,
+    position_of: &(dyn Fn(&str) -> Option<&'p PositionDefined> + Sync),
 ) -> Option<EmployeeState> {
     let hired = e.hired.at(as_of)?;
     let left = e.left.at(as_of).filter(|l| l.at >= hired.at);
@@ -328,7 +333,7 @@ fn employee_state(
         .at(as_of)
         .filter(|a| a.at >= hired.at)
         .map(|a| a.value.clone());
-    let position = position_id.as_ref().and_then(|p| positions.get(p));
+    let position = position_id.as_deref().and_then(position_of);
     let last_assessed = e
         .assessments
         .iter()

@@ -173,7 +173,7 @@ proptest! {
             for (ei, name) in EMPLOYEES.iter().enumerate() {
                 let state = snap.employees.iter().find(|e| e.id == *name).expect("hired");
                 for (ci, comp) in COMPETENCIES.iter().enumerate() {
-                    let got = state.levels.get(*comp).map(|l| (l.level, l.assessed()));
+                    let got = state.levels.get(comp).map(|l| (l.level, l.assessed()));
                     let want = reference(&with_seq, ei, ci, as_of, &policy);
                     match (got, want) {
                         (None, None) => {}
