@@ -91,12 +91,15 @@ struct Fits<'s> {
     rows: HashMap<&'s str, usize>,
     /// `fits[row * columns.len() + column]`.
     fits: Vec<f64>,
-    /// Per column, every active employee with their fit: fit descending, then id.
+    /// Per column, the best active employees with their fit: fit descending,
+    /// then id; as many as the role's holders and `top` more.
     ranked: Vec<Vec<(&'s str, f64)>>,
 }
 
 impl<'s> Fits<'s> {
-    fn new(s: &'s Snapshot, roles: &BTreeSet<&str>) -> Fits<'s> {
+    /// The fits of every active employee for `roles`, each role's ranking
+    /// kept as deep as a list of `top` candidates outside the role can reach.
+    fn new(s: &'s Snapshot, roles: &BTreeSet<&str>, top: usize) -> Fits<'s> {
         let profiles: Vec<(&'s str, &'s [cadre_model::Requirement])> = s
             .roles
             .iter()
@@ -145,14 +148,31 @@ impl<'s> Fits<'s> {
                     },
                 );
         }
-        let ranked = (0..width)
-            .map(|column| {
+        // fit descending, then id: a total order, so the best `keep` found
+        // by selection are the head of the whole list sorted
+        let order =
+            |a: &(&str, f64), b: &(&str, f64)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        let ranked = profiles
+            .iter()
+            .enumerate()
+            .map(|(column, (role, _))| {
                 let mut v: Vec<(&'s str, f64)> = active
                     .iter()
                     .enumerate()
                     .map(|(row, e)| (e.id.as_str(), fits[row * width + column]))
                     .collect();
-                v.par_sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                // a position's list skips those already in the role, then
+                // takes `top`: no more than that many are ever read
+                let holders = active
+                    .iter()
+                    .filter(|e| e.role_id.as_deref() == Some(*role))
+                    .count();
+                let keep = top.saturating_add(holders);
+                if keep < v.len() {
+                    v.select_nth_unstable_by(keep, order);
+                    v.truncate(keep);
+                }
+                v.par_sort_unstable_by(order);
                 v
             })
             .collect();
@@ -178,7 +198,7 @@ impl<'s> Fits<'s> {
         self.rows.get(id).map(|&r| self.active[r])
     }
 
-    /// Everyone's fit for `role`, best first (empty for a role without requirements).
+    /// The best fits for `role`, best first (empty for a role without requirements).
     fn best(&self, role: &str) -> &[(&'s str, f64)] {
         self.columns
             .get(role)
@@ -248,7 +268,7 @@ impl Succession {
             .filter(|(_, p)| units.is_none_or(|u| u.contains(&p.org_unit_id)))
             .collect();
         let roles: BTreeSet<&str> = critical.iter().map(|(_, p)| p.role_id.as_str()).collect();
-        let fits = Fits::new(s, &roles);
+        let fits = Fits::new(s, &roles, cfg.top_candidates);
         let nominations: BTreeMap<&str, Vec<&cadre_projection::Nomination>> =
             s.nominations.iter().fold(BTreeMap::new(), |mut m, n| {
                 m.entry(n.position_id.as_str()).or_default().push(n);
@@ -436,5 +456,52 @@ impl Succession {
             candidates,
             summary,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cadre_projection::{LevelPolicy, Timeline};
+    use cadre_synth::{generate, SynthConfig};
+
+    #[test]
+    fn a_ranking_cut_to_what_the_lists_read_is_the_head_of_the_whole() {
+        let end = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("a date");
+        let mut t = Timeline::new();
+        let mut seq = 0;
+        let config = SynthConfig {
+            employees: 600,
+            seed: 5,
+            end,
+        };
+        generate(&config, &mut |e| {
+            t.apply(seq, &e);
+            seq += 1;
+        });
+        let s = t.snapshot(
+            end.and_hms_opt(23, 59, 59).expect("a time").and_utc(),
+            &LevelPolicy::default(),
+        );
+        let roles: BTreeSet<&str> = s.roles.keys().map(String::as_str).collect();
+        let whole = Fits::new(&s, &roles, usize::MAX);
+        let cut = Fits::new(&s, &roles, 3);
+        let active = s.active_employees().count();
+        let mut shorter = 0;
+        for role in &roles {
+            let (w, c) = (whole.best(role), cut.best(role));
+            if w.is_empty() {
+                continue;
+            }
+            assert_eq!(w.len(), active, "{role}: the whole ranking");
+            let holders = s
+                .active_employees()
+                .filter(|e| e.role_id.as_deref() == Some(*role))
+                .count();
+            assert_eq!(c.len(), active.min(3 + holders), "{role}: kept");
+            assert_eq!(c, &w[..c.len()], "{role}: the head of the whole");
+            shorter += usize::from(c.len() < w.len());
+        }
+        assert!(shorter > 0, "no ranking was cut");
     }
 }
