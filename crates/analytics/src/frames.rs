@@ -31,16 +31,48 @@ struct PairColumns<'a> {
     role_fit: Vec<Option<f64>>,
     person_first: Vec<bool>,
     category_first: Vec<bool>,
+    /// One row per employee with pairs: [`Rows::fits`].
+    fits: FitColumns<'a>,
 }
 
-/// One row per (active employee, required competency of their role).
-/// Built a run of employees at a time on every core, then stacked in order.
-pub(crate) fn pairs(s: &Snapshot, cfg: &AnalyticsConfig) -> PolarsResult<DataFrame> {
+/// Columns of the per-employee fit frame.
+#[derive(Default)]
+struct FitColumns<'a> {
+    employee: Vec<&'a str>,
+    role: Vec<&'a str>,
+    required: Vec<u32>,
+    unassessed: Vec<u32>,
+    weighted_gap: Vec<f64>,
+    role_fit: Vec<Option<f64>>,
+}
+
+/// The pairs of some employees, and their per-employee totals.
+pub(crate) struct Rows {
+    /// One row per (employee, required competency): see [`pairs`].
+    pub pairs: DataFrame,
+    /// One row per employee with pairs: `employee_id, role_id,
+    /// required_pairs, unassessed_pairs, total_weighted_gap, role_fit`.
+    pub fits: DataFrame,
+}
+
+impl Rows {
+    /// `self` with `other`'s rows below.
+    fn stack(mut self, other: &Rows) -> PolarsResult<Rows> {
+        self.pairs.vstack_mut(&other.pairs)?;
+        self.fits.vstack_mut(&other.fits)?;
+        Ok(self)
+    }
+}
+
+/// One row per (active employee, required competency of their role), and
+/// each such employee's totals. Built a run of employees at a time on every
+/// core, then stacked in order.
+pub(crate) fn pairs(s: &Snapshot, cfg: &AnalyticsConfig) -> PolarsResult<Rows> {
     pairs_in_runs(s, cfg, PAIRS_RUN)
 }
 
 /// [`pairs`], each core taking at least `fewest` employees.
-fn pairs_in_runs(s: &Snapshot, cfg: &AnalyticsConfig, fewest: usize) -> PolarsResult<DataFrame> {
+fn pairs_in_runs(s: &Snapshot, cfg: &AnalyticsConfig, fewest: usize) -> PolarsResult<Rows> {
     let active: Vec<&EmployeeState> = s.active_employees().collect();
     let run = active
         .len()
@@ -49,17 +81,18 @@ fn pairs_in_runs(s: &Snapshot, cfg: &AnalyticsConfig, fewest: usize) -> PolarsRe
     let parts = active
         .par_chunks(run)
         .map(|employees| pairs_of(s, cfg, employees.iter().copied()))
-        .collect::<PolarsResult<Vec<DataFrame>>>()?;
+        .collect::<PolarsResult<Vec<Rows>>>()?;
     let mut parts = parts.into_iter();
     let mut out = match parts.next() {
         Some(first) => first,
         None => pairs_of(s, cfg, [])?,
     };
     for part in parts {
-        out.vstack_mut(&part)?;
+        out = out.stack(&part)?;
     }
     // one chunk per column, as the roll-ups expect
-    out.rechunk_mut_par();
+    out.pairs.rechunk_mut_par();
+    out.fits.rechunk_mut_par();
     Ok(out)
 }
 
@@ -71,7 +104,7 @@ pub(crate) fn pairs_of<'a>(
     s: &'a Snapshot,
     cfg: &AnalyticsConfig,
     employees: impl IntoIterator<Item = &'a EmployeeState>,
-) -> PolarsResult<DataFrame> {
+) -> PolarsResult<Rows> {
     let stale_before = s.as_of - Duration::days(cfg.stale_days);
     let mut c = PairColumns::default();
     for e in employees {
@@ -130,8 +163,28 @@ pub(crate) fn pairs_of<'a>(
         let weight: f64 = c.fit_weight[first..].iter().sum();
         let fit = (weight > 0.0).then(|| 1.0 - shortfall / weight);
         c.role_fit.resize(c.fit_weight.len(), fit);
+        if c.fit_weight.len() > first {
+            let f = &mut c.fits;
+            f.employee.push(&e.id);
+            f.role.push(role_id);
+            f.required.push((c.fit_weight.len() - first) as u32);
+            f.unassessed
+                .push(c.effective[first..].iter().filter(|l| l.is_none()).count() as u32);
+            f.weighted_gap
+                .push(c.weighted_gap[first..].iter().flatten().sum());
+            f.role_fit.push(fit);
+        }
     }
-    df!(
+    let f = c.fits;
+    let fits = df!(
+        "employee_id" => f.employee,
+        "role_id" => f.role,
+        "required_pairs" => f.required,
+        "unassessed_pairs" => f.unassessed,
+        "total_weighted_gap" => f.weighted_gap,
+        "role_fit" => f.role_fit,
+    )?;
+    let pairs = df!(
         "employee_id" => c.employee,
         "org_unit_id" => c.unit,
         "role_id" => c.role,
@@ -153,7 +206,8 @@ pub(crate) fn pairs_of<'a>(
         "role_fit" => c.role_fit,
         "person_first" => c.person_first,
         "category_first" => c.category_first,
-    )
+    )?;
+    Ok(Rows { pairs, fits })
 }
 
 /// One row per active employee with a position.
@@ -314,10 +368,18 @@ mod tests {
         );
         let cfg = AnalyticsConfig::default();
         let whole = pairs_of(&s, &cfg, s.active_employees()).expect("pairs");
-        assert!(whole.height() > 300, "{}", whole.height());
+        assert!(whole.pairs.height() > 300, "{}", whole.pairs.height());
+        assert!(whole.fits.height() > 100, "{}", whole.fits.height());
         for fewest in [1, 7, 50] {
             let runs = pairs_in_runs(&s, &cfg, fewest).expect("pairs");
-            assert!(runs.equals_missing(&whole), "runs of at least {fewest}");
+            assert!(
+                runs.pairs.equals_missing(&whole.pairs),
+                "runs of at least {fewest}"
+            );
+            assert!(
+                runs.fits.equals_missing(&whole.fits),
+                "fits, runs of at least {fewest}"
+            );
         }
     }
 }

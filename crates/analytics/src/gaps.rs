@@ -1,7 +1,6 @@
 //! Skills gaps, role fit and their roll-ups by org unit, competency, category and role.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 use cadre_projection::Snapshot;
 use polars::prelude::*;
@@ -19,23 +18,8 @@ pub struct Analysis {
     pub(crate) unit_ids: BTreeSet<String>,
     pub(crate) competencies: DataFrame,
     pub(crate) roles: DataFrame,
-    /// Each employee's role fit ([`Analysis::fit_plan`]), made on first use and kept.
-    fit: OnceLock<DataFrame>,
-}
-
-/// The frame kept in `cell`, made by `make` on first use.
-fn kept(
-    cell: &OnceLock<DataFrame>,
-    make: impl FnOnce() -> Result<LazyFrame, AnalyticsError>,
-) -> Result<LazyFrame, AnalyticsError> {
-    let frame = match cell.get() {
-        Some(f) => f,
-        None => {
-            let made = make()?.collect()?;
-            cell.get_or_init(|| made)
-        }
-    };
-    Ok(frame.clone().lazy())
+    /// Each employee with pairs, their totals and role fit, built with the pairs.
+    fits: DataFrame,
 }
 
 /// How many rows of the group have `e` true.
@@ -175,8 +159,10 @@ impl Analysis {
         snapshot: &Snapshot,
         config: AnalyticsConfig,
     ) -> Result<Analysis, AnalyticsError> {
+        let rows = frames::pairs(snapshot, &config)?;
         Ok(Analysis {
-            pairs: frames::pairs(snapshot, &config)?,
+            pairs: rows.pairs,
+            fits: rows.fits,
             people: frames::people(snapshot)?,
             ancestry: frames::ancestry(snapshot)?,
             units: frames::units(snapshot)?,
@@ -184,7 +170,6 @@ impl Analysis {
             competencies: frames::competencies(snapshot)?,
             roles: frames::roles(snapshot)?,
             config,
-            fit: OnceLock::new(),
         })
     }
 
@@ -198,9 +183,10 @@ impl Analysis {
             .ok()
             .map(|i| &s.employees[i])
             .filter(|e| e.active);
-        self.pairs = frames::splice(&self.pairs, id, &frames::pairs_of(s, &self.config, e)?)?;
+        let rows = frames::pairs_of(s, &self.config, e)?;
+        self.pairs = frames::splice(&self.pairs, id, &rows.pairs)?;
+        self.fits = frames::splice(&self.fits, id, &rows.fits)?;
         self.people = frames::splice(&self.people, id, &frames::people_of(e)?)?;
-        self.fit = OnceLock::new();
         Ok(())
     }
 
@@ -256,28 +242,6 @@ impl Analysis {
         Ok(lf)
     }
 
-    /// Per employee: role fit = 1 − Σ w·min(gap, required) / Σ w·required,
-    /// with unassessed competencies at level 0, and the totals behind it.
-    pub(crate) fn fit_plan(&self) -> Result<LazyFrame, AnalyticsError> {
-        kept(&self.fit, || {
-            Ok(self
-                .pairs
-                .clone()
-                .lazy()
-                .group_by([col("employee_id"), col("role_id")])
-                .agg([
-                    len().cast(DataType::UInt32).alias("required_pairs"),
-                    col("effective")
-                        .is_null()
-                        .cast(DataType::UInt32)
-                        .sum()
-                        .alias("unassessed_pairs"),
-                    col("weighted_gap").sum().alias("total_weighted_gap"),
-                    col("role_fit").first(),
-                ]))
-        })
-    }
-
     /// Metrics grouped by `keys` over `pairs` (which carry `role_fit`), each
     /// person counted, and their role fit taken, once: on the pair `person`
     /// names, so that no group-by per person is needed.
@@ -297,7 +261,9 @@ impl Analysis {
     /// required_pairs, unassessed_pairs, total_weighted_gap, role_fit`.
     pub fn employees(&self, unit: Option<&str>) -> Result<DataFrame, AnalyticsError> {
         let people = self.in_subtree(self.people.clone().lazy(), unit)?;
-        let fit = self.fit_plan()?.select([
+        // role fit = 1 − Σ w·min(gap, required) / Σ w·required, with
+        // unassessed competencies at level 0, and the totals behind it
+        let fit = self.fits.clone().lazy().select([
             col("employee_id"),
             col("required_pairs"),
             col("unassessed_pairs"),
