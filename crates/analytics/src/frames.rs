@@ -345,27 +345,10 @@ pub(crate) fn trainings(s: &Snapshot) -> PolarsResult<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cadre_projection::{LevelPolicy, Timeline};
-    use cadre_synth::{generate, SynthConfig};
 
     #[test]
     fn pairs_built_in_runs_are_the_pairs_built_in_one() {
-        let end = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("a date");
-        let mut t = Timeline::new();
-        let config = SynthConfig {
-            employees: 120,
-            seed: 3,
-            end,
-        };
-        let mut seq = 0;
-        generate(&config, &mut |e| {
-            t.apply(seq, &e);
-            seq += 1;
-        });
-        let s = t.snapshot(
-            end.and_hms_opt(23, 59, 59).expect("a time").and_utc(),
-            &LevelPolicy::default(),
-        );
+        let s = crate::generated::snapshot(120, 3);
         let cfg = AnalyticsConfig::default();
         let whole = pairs_of(&s, &cfg, s.active_employees()).expect("pairs");
         assert!(whole.pairs.height() > 300, "{}", whole.pairs.height());

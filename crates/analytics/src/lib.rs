@@ -15,6 +15,8 @@
 mod config;
 mod frames;
 mod gaps;
+#[cfg(test)]
+mod generated;
 mod ninebox;
 mod partials;
 mod query;

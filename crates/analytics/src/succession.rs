@@ -462,27 +462,10 @@ impl Succession {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cadre_projection::{LevelPolicy, Timeline};
-    use cadre_synth::{generate, SynthConfig};
 
     #[test]
     fn a_ranking_cut_to_what_the_lists_read_is_the_head_of_the_whole() {
-        let end = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("a date");
-        let mut t = Timeline::new();
-        let mut seq = 0;
-        let config = SynthConfig {
-            employees: 600,
-            seed: 5,
-            end,
-        };
-        generate(&config, &mut |e| {
-            t.apply(seq, &e);
-            seq += 1;
-        });
-        let s = t.snapshot(
-            end.and_hms_opt(23, 59, 59).expect("a time").and_utc(),
-            &LevelPolicy::default(),
-        );
+        let s = crate::generated::snapshot(600, 5);
         let roles: BTreeSet<&str> = s.roles.keys().map(String::as_str).collect();
         let whole = Fits::new(&s, &roles, usize::MAX);
         let cut = Fits::new(&s, &roles, 3);
