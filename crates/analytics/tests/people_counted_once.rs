@@ -118,6 +118,38 @@ fn check(
     }
 }
 
+/// How a roll-up's rows, or the pairs, are grouped.
+type Key = fn(&Map<String, Value>) -> String;
+
+fn competency(r: &Map<String, Value>) -> String {
+    text(r, "competency_id")
+}
+
+fn category(r: &Map<String, Value>) -> String {
+    text(r, "category")
+}
+
+fn role(r: &Map<String, Value>) -> String {
+    text(r, "role_id")
+}
+
+fn everything(_: &Map<String, Value>) -> String {
+    String::new()
+}
+
+/// Every roll-up that counts people, within `scope`, with its grouping.
+fn roll_ups(a: &Analysis, scope: &Scope) -> Vec<(&'static str, Table, Key)> {
+    let table = |df: Result<cadre_analytics::DataFrame, cadre_analytics::AnalyticsError>| {
+        Table::from_frame(&df.expect("roll-up"))
+    };
+    vec![
+        ("by competency", table(a.by_competency(scope)), competency),
+        ("by category", table(a.by_category(scope)), category),
+        ("by role", table(a.by_role(scope)), role),
+        ("totals", table(a.totals(scope)), everything),
+    ]
+}
+
 #[test]
 fn every_roll_up_counts_each_person_once() {
     let a = analysis();
@@ -145,35 +177,9 @@ fn every_roll_up_counts_each_person_once() {
         "people whose pairs leave a category and come back to it: {interleaved}"
     );
 
-    let all = |_: &Map<String, Value>| true;
-    let competency = |r: &Map<String, Value>| text(r, "competency_id");
-    let category = |r: &Map<String, Value>| text(r, "category");
-    let role = |r: &Map<String, Value>| text(r, "role_id");
-    let everything = |_: &Map<String, Value>| String::new();
-    check(
-        "by competency",
-        &Table::from_frame(&a.by_competency(&Scope::all()).expect("roll-up")),
-        competency,
-        &by_hand(&pairs, competency, all),
-    );
-    check(
-        "by category",
-        &Table::from_frame(&a.by_category(&Scope::all()).expect("roll-up")),
-        category,
-        &by_hand(&pairs, category, all),
-    );
-    check(
-        "by role",
-        &Table::from_frame(&a.by_role(&Scope::all()).expect("roll-up")),
-        role,
-        &by_hand(&pairs, role, all),
-    );
-    check(
-        "totals",
-        &Table::from_frame(&a.totals(&Scope::all()).expect("roll-up")),
-        everything,
-        &by_hand(&pairs, everything, all),
-    );
+    for (what, table, key) in roll_ups(&a, &Scope::all()) {
+        check(what, &table, key, &by_hand(&pairs, key, |_| true));
+    }
     // within one category a person's first pair may lie outside the scope
     let categories: BTreeSet<String> = pairs.iter().map(category).collect();
     assert!(categories.len() > 1, "categories: {categories:?}");
@@ -183,17 +189,13 @@ fn every_roll_up_counts_each_person_once() {
             ..Scope::default()
         };
         let inside = |r: &Map<String, Value>| text(r, "category") == *c;
-        check(
-            &format!("by role in {c}"),
-            &Table::from_frame(&a.by_role(&scope).expect("roll-up")),
-            role,
-            &by_hand(&pairs, role, inside),
-        );
-        check(
-            &format!("totals in {c}"),
-            &Table::from_frame(&a.totals(&scope).expect("roll-up")),
-            everything,
-            &by_hand(&pairs, everything, inside),
-        );
+        for (what, table, key) in roll_ups(&a, &scope) {
+            check(
+                &format!("{what} in {c}"),
+                &table,
+                key,
+                &by_hand(&pairs, key, inside),
+            );
+        }
     }
 }
