@@ -76,6 +76,15 @@ impl PersonRow {
         .alias("person_fit")
     }
 
+    /// How many people the group holds: `people_with_requirements`.
+    fn people(self) -> Expr {
+        match self.flag() {
+            None => len().cast(DataType::UInt32),
+            Some(flag) => col(flag).cast(DataType::UInt32).sum(),
+        }
+        .alias("people_with_requirements")
+    }
+
     fn flag(self) -> Option<&'static str> {
         match self {
             PersonRow::EveryPair => None,
@@ -88,22 +97,21 @@ impl PersonRow {
 /// Aggregations over a group of (employee, required competency) pairs whose
 /// `person_fit` holds each person's role fit on the pair that stands for them.
 fn pair_metrics(person: PersonRow) -> Vec<Expr> {
-    let people = match person.flag() {
-        None => len().cast(DataType::UInt32),
-        Some(flag) => col(flag).cast(DataType::UInt32).sum(),
-    };
-    let mut m = vec![people.alias("people_with_requirements")];
+    let mut m = vec![person.people()];
     m.extend(pair_counts());
     m.push(col("gap").mean().alias("mean_gap"));
     m.push(col("weighted_gap").sum().alias("total_weighted_gap"));
     m.push(col("person_fit").mean().alias("mean_role_fit"));
-    m.push(
-        col("person_fit")
-            .count()
-            .cast(DataType::UInt32)
-            .alias("role_fit_people"),
-    );
+    m.push(fit_people());
     m
+}
+
+/// How many people of the group have a role fit: `role_fit_people`.
+fn fit_people() -> Expr {
+    col("person_fit")
+        .count()
+        .cast(DataType::UInt32)
+        .alias("role_fit_people")
 }
 
 /// `num / den` as a float, null when `den` is zero or missing.
@@ -301,7 +309,7 @@ impl Analysis {
             .with_columns([PersonRow::First.fit()])
             .group_by([col("org_unit_id")])
             .agg(
-                [count(col("person_first"), "people_with_requirements")]
+                [PersonRow::First.people()]
                     .into_iter()
                     .chain(pair_counts())
                     .chain([
@@ -309,10 +317,7 @@ impl Analysis {
                         col("gap").count().cast(DataType::UInt32).alias("gap_n"),
                         col("weighted_gap").sum().alias("total_weighted_gap"),
                         col("person_fit").sum().alias("role_fit_sum"),
-                        col("person_fit")
-                            .count()
-                            .cast(DataType::UInt32)
-                            .alias("role_fit_people"),
+                        fit_people(),
                     ])
                     .collect::<Vec<_>>(),
             );
