@@ -242,3 +242,80 @@ fn cli_and_http_agree_on_every_query() {
         "{text}"
     );
 }
+
+/// `cadre query --import` stores the files as `cadre ingest` does and
+/// answers from the events it folded while storing them: the same figures
+/// as ingesting first and querying after, on a fresh data directory and on
+/// one that already holds events, and the events are in the log after.
+#[test]
+fn query_import_stores_the_files_and_answers_as_ingest_then_query() {
+    let tmp = tempfile::tempdir().unwrap();
+    let all = tmp.path().join("all.ndjson");
+    generate(&all, 250, 4);
+    let text = std::fs::read_to_string(&all).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let (a, b) = (tmp.path().join("a.ndjson"), tmp.path().join("b.ndjson"));
+    std::fs::write(&a, first.join("\n") + "\n").unwrap();
+    // one broken line among the second half: dead-lettered, the rest stored
+    std::fs::write(&b, format!("{}\n{{\"event_id\": 7}}\n", second.join("\n"))).unwrap();
+    let query = |data: &std::path::Path, import: &[&std::path::Path], code: i32| -> Value {
+        let mut args: Vec<String> = ["query", "gaps", "--as-of", END, "--format", "json"]
+            .map(String::from)
+            .to_vec();
+        if !import.is_empty() {
+            args.extend(["--quiet".into(), "--import".into()]);
+            args.extend(import.iter().map(|f| f.display().to_string()));
+        }
+        let out = run(cadre(data).args(&args), code);
+        serde_json::from_slice(&out.stdout).expect("query prints JSON")
+    };
+
+    // the reference: ingest, then query (the log read back)
+    let reference = tmp.path().join("reference");
+    run(
+        cadre(&reference)
+            .arg("ingest")
+            .arg("--quiet")
+            .arg(&a)
+            .arg(&b),
+        2,
+    );
+    let expected = query(&reference, &[], 0);
+    assert!(
+        expected["tables"]["employees"]["rows"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 100
+    );
+
+    // both files at once into a fresh directory: one rejected line, exit code 2
+    let fresh = tmp.path().join("fresh");
+    let got = query(&fresh, &[&a, &b], 2);
+    assert_eq!(first_difference(&got, &expected, ""), None);
+    assert_eq!(status(&fresh)["events"], status(&reference)["events"]);
+    assert_eq!(status(&fresh)["dead_letters"], 1);
+    // what it stored answers the same when read back
+    assert_eq!(
+        first_difference(&query(&fresh, &[], 0), &expected, ""),
+        None
+    );
+
+    // onto a directory that already holds the first file
+    let halfway = tmp.path().join("halfway");
+    run(cadre(&halfway).arg("ingest").arg("--quiet").arg(&a), 0);
+    let half = query(&halfway, &[], 0);
+    assert_ne!(first_difference(&half, &expected, ""), None);
+    assert_eq!(
+        first_difference(&query(&halfway, &[&b], 2), &expected, ""),
+        None
+    );
+
+    // importing the first file again stores nothing twice
+    assert_eq!(
+        first_difference(&query(&fresh, &[&a], 0), &expected, ""),
+        None
+    );
+    assert_eq!(status(&fresh)["events"], status(&reference)["events"]);
+}

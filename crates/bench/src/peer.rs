@@ -25,7 +25,8 @@ pub struct PeerOptions {
 pub struct PeerFigures {
     /// DuckDB's own time: `read_json` of the file plus the SQL (no interpreter start).
     pub duckdb_secs: f64,
-    /// cadre's time for the same result: file ingest, replay, gap tables.
+    /// cadre's time for the same result: the file ingested and folded as it
+    /// is stored, then the gap tables (`SizeFigures::end_to_end_secs`).
     pub cadre_secs: f64,
     /// `cadre_secs / duckdb_secs`.
     pub ratio: f64,

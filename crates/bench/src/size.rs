@@ -29,6 +29,12 @@ pub struct SizeFigures {
     pub ingest_secs: f64,
     /// Events per second of the file ingest.
     pub ingest_events_per_sec: f64,
+    /// Seconds from the NDJSON file to the gap tables in one go, as a fresh
+    /// data directory takes them: the file ingested with every stored event
+    /// folded as it is stored, then the snapshot, the frames and `gaps`.
+    pub end_to_end_secs: f64,
+    /// The part of it that ingests and folds.
+    pub ingest_fold_secs: f64,
     /// Seconds to read the log back and decode every event (no projection).
     pub read_secs: f64,
     /// Seconds of the projection alone: folding the decoded events into the timeline, one thread.
@@ -197,6 +203,60 @@ fn recompute(
     })
 }
 
+/// The gap tables straight from the NDJSON file, and the seconds it took.
+struct EndToEnd {
+    secs: f64,
+    ingest_fold_secs: f64,
+    gaps: QueryOutput,
+}
+
+/// From the NDJSON file to the gap tables, in a data directory of its own
+/// (removed after): the import folds every event as it stores it, as `cadre
+/// query --import` does, and the gap query follows at once.
+fn end_to_end(
+    options: &Options,
+    dir: &Path,
+    events_path: &Path,
+    events: u64,
+) -> Result<EndToEnd, BenchError> {
+    let layout = StoreLayout::new(dir.join("end-to-end"));
+    let policy = LevelPolicy::default();
+    let cfg = AnalyticsConfig::default();
+    let started = Instant::now();
+    let (mut ingestor, _) = Ingestor::open(&layout)?;
+    let mut timeline = Timeline::new();
+    let summary = cadre_ingest::import_and_fold(
+        &mut ingestor,
+        events_path,
+        options.batch_size,
+        &mut timeline,
+        |_| {},
+    )?;
+    let ingest_fold_secs = secs(started);
+    let gaps = cadre_analytics::run_query(
+        &timeline,
+        &policy,
+        &cfg,
+        &request(QueryKind::Gaps, options.end),
+    )?;
+    let secs = secs(started);
+    if summary.accepted != events || timeline.applied() != events {
+        return Err(BenchError::Check(format!(
+            "the import that folds stored {} and folded {} of {events} events",
+            summary.accepted,
+            timeline.applied()
+        )));
+    }
+    drop((ingestor, timeline));
+    std::fs::remove_dir_all(&layout.root)
+        .map_err(io(format!("cannot remove {}", layout.root.display())))?;
+    Ok(EndToEnd {
+        secs,
+        ingest_fold_secs,
+        gaps,
+    })
+}
+
 /// Measures one organisation size from scratch.
 pub(crate) fn measure(
     options: &Options,
@@ -301,8 +361,6 @@ pub(crate) fn measure(
     } = recompute(&timeline, &policy, &cfg, options.end)?;
     let peak_rss_recompute = memory::peak_bytes();
     let recompute_secs = recompute_parts_secs.iter().map(|(_, s)| s).sum();
-    // gaps on its own: prepare + its tables
-    let gap_secs = recompute_parts_secs[0].1 + recompute_parts_secs[1].1;
 
     progress(&format!("{employees} employees: one new event"));
     let line = next_assessment(&events_path, options.end, &gaps)?;
@@ -334,10 +392,20 @@ pub(crate) fn measure(
         )));
     }
     let freshness_changed = fresh.to_json()["tables"] != gaps.to_json()["tables"];
-    drop(ingestor);
+    drop((ingestor, timeline));
 
-    let peer = peer_run.map(|r| peer::figures(r, &gaps, ingest_secs + replay_secs + gap_secs));
-    drop(timeline);
+    // last, so that the memory it leaves to the allocator is in no peak above
+    progress(&format!(
+        "{employees} employees: end to end, ingesting and folding {events} events"
+    ));
+    let e2e = end_to_end(options, &dir, &events_path, events)?;
+    if let Some(at) = cadre_analytics::first_difference(&e2e.gaps.to_json(), &gaps.to_json()) {
+        return Err(BenchError::Check(format!(
+            "the gap tables of the import that folds as it stores differ from those of the log read back at {at}"
+        )));
+    }
+
+    let peer = peer_run.map(|r| peer::figures(r, &e2e.gaps, e2e.secs));
     if !options.keep {
         std::fs::remove_dir_all(&dir).map_err(io(format!("cannot remove {}", dir.display())))?;
     }
@@ -348,6 +416,8 @@ pub(crate) fn measure(
         generate_secs,
         ingest_secs,
         ingest_events_per_sec: rate(events, ingest_secs),
+        end_to_end_secs: e2e.secs,
+        ingest_fold_secs: e2e.ingest_fold_secs,
         read_secs,
         projection_secs,
         projection_events_per_sec: rate(events, projection_secs),

@@ -107,7 +107,12 @@ const ROWS: &[Row] = &[
     ),
     (
         "end to end, cadre (s)",
-        |f| peer(f, |p| format!("{:.2}", p.cadre_secs)),
+        |f| format!("{:.2}", f.end_to_end_secs),
+        "",
+    ),
+    (
+        "  ingest, folding as it stores (s)",
+        |f| format!("{:.2}", f.ingest_fold_secs),
         "",
     ),
     (

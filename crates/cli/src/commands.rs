@@ -10,7 +10,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use cadre_access::{hash_token, Access, Role, TokenEntry};
 use cadre_analytics::{QueryKind, QueryRequest, Scope, Table};
-use cadre_ingest::{import_file, ImportSummary, Ingestor, StoreLayout, StoreReader};
+use cadre_ingest::{
+    import_and_fold, import_file, ImportSummary, Ingestor, StoreLayout, StoreReader,
+};
 use cadre_projection::Timeline;
 use cadre_server::{ServerConfig, Service};
 use cadre_synth::SynthConfig;
@@ -113,11 +115,14 @@ fn open(data: &Path, settings: &Settings) -> Result<Ingestor> {
     Ok(ingestor)
 }
 
+/// Imports `files` in order with a progress bar each; with a timeline, every
+/// stored event is also folded into it as it is stored.
 fn import(
     ingestor: &mut Ingestor,
     files: &[PathBuf],
     batch_size: usize,
     quiet: bool,
+    mut timeline: Option<&mut Timeline>,
 ) -> Result<ImportSummary> {
     if batch_size == 0 {
         bail!("--batch-size must be at least 1");
@@ -140,7 +145,12 @@ fn import(
             .progress_chars("=> "),
         );
         bar.set_message(path.display().to_string());
-        let s = import_file(ingestor, path, batch_size, |bytes, _| bar.set_position(bytes))
+        let s = match timeline.as_deref_mut() {
+            Some(t) => import_and_fold(ingestor, path, batch_size, t, |bytes| {
+                bar.set_position(bytes)
+            }),
+            None => import_file(ingestor, path, batch_size, |bytes, _| bar.set_position(bytes)),
+        }
         .with_context(|| format!("import of {} stopped; what was reported before is stored, run the same command again to finish", path.display()))?;
         bar.finish_and_clear();
         eprintln!(
@@ -161,7 +171,7 @@ fn import(
 
 fn ingest(data: &Path, a: IngestArgs, settings: Settings) -> Result<ExitCode> {
     let mut ingestor = open(data, &settings)?;
-    let total = import(&mut ingestor, &a.files, a.batch_size, a.quiet)?;
+    let total = import(&mut ingestor, &a.files, a.batch_size, a.quiet, None)?;
     if a.files.len() > 1 {
         eprintln!(
             "total: {} lines, {} accepted, {} duplicate, {} rejected",
@@ -422,7 +432,13 @@ fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
     let n = write_synth(&config, &mut output(Some(&file))?)?;
     eprintln!("generated {n} events; ingesting them like any other file");
     let mut ingestor = open(data, &settings)?;
-    import(&mut ingestor, std::slice::from_ref(&file), 5000, false)?;
+    import(
+        &mut ingestor,
+        std::slice::from_ref(&file),
+        5000,
+        false,
+        None,
+    )?;
     eprintln!(
         "the log holds {} events ({} dead letters)",
         ingestor.log().len(),
@@ -681,10 +697,20 @@ fn reader(data: &Path) -> Result<StoreReader> {
 
 /// The projection of a data directory: its checkpoint when sound, then the log after it.
 pub(crate) fn fold(data: &Path, store: &StoreReader) -> Result<Timeline> {
+    fold_with(data, |after, apply| store.replay_after(after, apply))
+}
+
+/// As [`fold`], reading the log through `replay_after`.
+fn fold_with(
+    data: &Path,
+    replay_after: impl FnMut(
+        Option<(u64, uuid::Uuid)>,
+        &mut cadre_checkpoint::Apply,
+    ) -> Result<bool, cadre_ingest::IngestError>,
+) -> Result<Timeline> {
     let path = StoreLayout::new(data).checkpoint_path();
-    let restored =
-        cadre_checkpoint::restore(Some(&path), |after, apply| store.replay_after(after, apply))
-            .context("cannot read the event log")?;
+    let restored = cadre_checkpoint::restore(Some(&path), replay_after)
+        .context("cannot read the event log")?;
     if let Some(why) = restored.ignored {
         eprintln!("warning: ignored the projection checkpoint ({why}); folded the whole log");
     }
@@ -793,8 +819,21 @@ fn erase(data: &Path, a: EraseArgs) -> Result<ExitCode> {
 fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {
     let kind = QueryKind::parse(&a.kind).expect("clap checks the kind");
     let as_of = cadre_analytics::parse_as_of(a.as_of.as_deref()).map_err(anyhow::Error::msg)?;
-    let store = reader(data)?;
-    let timeline = fold(data, &store)?;
+    let (timeline, rejected) = if a.import.is_empty() {
+        (fold(data, &reader(data)?)?, 0)
+    } else {
+        // store the files first, folding them into the projection as they are stored
+        let mut ingestor = open(data, &settings)?;
+        let mut timeline = fold_with(data, |after, apply| ingestor.replay_after(after, apply))?;
+        let total = import(
+            &mut ingestor,
+            &a.import,
+            a.batch_size,
+            a.quiet,
+            Some(&mut timeline),
+        )?;
+        (timeline, total.rejected)
+    };
     let request = QueryRequest {
         kind,
         scope: Scope {
@@ -865,6 +904,13 @@ fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {
             }
             w.flush()?;
         }
+    }
+    if rejected > 0 {
+        eprintln!(
+            "{rejected} imported lines were rejected; see the reasons with: cadre dead-letters --data-dir {}",
+            data.display()
+        );
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -549,4 +549,16 @@ pub struct QueryArgs {
     /// Write here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// First import these NDJSON files into the data directory (as `cadre
+    /// ingest` does: validated, stored durably, rejects dead-lettered),
+    /// folding each event into the projection as it is stored instead of
+    /// reading the log back: one command from an HRIS export to the figures.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub import: Vec<PathBuf>,
+    /// Lines per durable batch of --import (one fsync each).
+    #[arg(long, default_value_t = 5000, requires = "import")]
+    pub batch_size: usize,
+    /// No progress bar for --import (also when standard error is not a terminal).
+    #[arg(long, requires = "import")]
+    pub quiet: bool,
 }

@@ -9,6 +9,9 @@ use serde::Serialize;
 
 use rayon::prelude::*;
 
+use cadre_model::Event;
+use cadre_projection::Timeline;
+
 use crate::body::{is_blank, parse_raw_line, Item};
 use crate::store::{Batch, IngestError, Ingestor};
 
@@ -51,7 +54,8 @@ pub enum ImportError {
 }
 
 /// Imports an NDJSON file in batches of `batch_size` lines, each made durable
-/// before the next is stored. `progress(bytes_read, batch)` runs after each batch.
+/// before the next is stored. `progress(bytes_read, batch)` runs after each
+/// batch and takes it (its outcomes, and the events stored for projections).
 ///
 /// A second thread reads and judges the next batch while this one stores
 /// the last, so reading, judging and storing overlap.
@@ -62,7 +66,7 @@ pub fn import_file(
     ingestor: &mut Ingestor,
     path: &Path,
     batch_size: usize,
-    mut progress: impl FnMut(u64, &Batch),
+    mut progress: impl FnMut(u64, Batch),
 ) -> Result<ImportSummary, ImportError> {
     let read_err = |source| ImportError::Read {
         path: path.display().to_string(),
@@ -92,13 +96,45 @@ pub fn import_file(
         for (bytes_read, judged) in rx {
             let batch = ingestor.store(&channel, judged)?;
             summary.add(&batch);
-            progress(bytes_read, &batch);
+            progress(bytes_read, batch);
         }
         summary.lines = reader
             .join()
             .expect("the reading thread does not panic")
             .map_err(read_err)?;
         Ok(summary)
+    })
+}
+
+/// Imports an NDJSON file as [`import_file`] does and folds every event it
+/// stores into `timeline`, as `cadre serve` folds what it stores: the events
+/// go straight from the judging threads into the projection, with no read of
+/// the log after. The fold runs on a thread of its own beside the storing, a
+/// batch behind it. `timeline` must hold the log as it was before the
+/// import. `progress(bytes_read)` runs after each batch is stored.
+pub fn import_and_fold(
+    ingestor: &mut Ingestor,
+    path: &Path,
+    batch_size: usize,
+    timeline: &mut Timeline,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportSummary, ImportError> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel::<Vec<(u64, Event)>>(2);
+        let folder = scope.spawn(move || {
+            for stored in rx {
+                for (seq, event) in &stored {
+                    timeline.apply(*seq, event);
+                }
+            }
+        });
+        let summary = import_file(ingestor, path, batch_size, move |bytes, batch| {
+            // a closed channel means the fold panicked: joining it says so
+            let _ = tx.send(batch.stored);
+            progress(bytes);
+        });
+        folder.join().expect("the fold does not panic");
+        summary
     })
 }
 

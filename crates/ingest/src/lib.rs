@@ -17,7 +17,7 @@ mod store;
 mod validate;
 
 pub use body::{parse_body, parse_line, parse_lines, Item};
-pub use import::{import_file, ImportError, ImportSummary};
+pub use import::{import_and_fold, import_file, ImportError, ImportSummary};
 pub use store::{
     Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Judge, Judged, Outcome, StoreLayout,
     StoreReader,

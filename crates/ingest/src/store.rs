@@ -291,7 +291,7 @@ impl Ingestor {
     pub fn store(&mut self, channel: &str, judged: Judged) -> Result<Batch, IngestError> {
         let Judged { now, items } = judged;
         let mut outcomes = Vec::with_capacity(items.len());
-        let mut valid: Vec<(usize, Item, Event, Vec<u8>)> = Vec::new();
+        let mut valid: Vec<(usize, Item, Event, Vec<u8>)> = Vec::with_capacity(items.len());
         let mut dead: Vec<(Uuid, Vec<u8>)> = Vec::new();
         let reject = |item: Item, rej: Rejection, dead: &mut Vec<(Uuid, Vec<u8>)>| {
             let event_id = item.parse().ok().and_then(|v| {
@@ -344,7 +344,7 @@ impl Ingestor {
                 return Err(e.into());
             }
         };
-        let mut stored = Vec::new();
+        let mut stored = Vec::with_capacity(valid.len());
         let mut forget = false;
         for ((slot, item, event, _), result) in valid.into_iter().zip(appended) {
             let (position, event_id) = (item.position, event.event_id);

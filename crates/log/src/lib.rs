@@ -140,6 +140,9 @@ pub struct Record {
 /// process: event ids come from clients, so the hash must not be
 /// predictable) twice as fast as the standard SipHash on UUIDs: the index is
 /// looked up and filled for every event stored, on the storing thread.
+/// The most bytes of a batch's buffer kept for the next batch.
+const MAX_SCRATCH: usize = 16 << 20;
+
 type IdMap<V> = HashMap<Uuid, V, ahash::RandomState>;
 
 /// A set of ids, hashed as [`IdMap`].
@@ -157,6 +160,8 @@ pub struct Log {
     ids: IdMap<u32>,
     /// Ids whose record an erasure rewrote: any re-send of them is a duplicate.
     rewritten: IdSet,
+    /// The bytes of the batch being appended, kept between batches.
+    scratch: Vec<u8>,
     _lock: File,
 }
 
@@ -290,6 +295,7 @@ impl Log {
                 active_len,
                 ids,
                 rewritten,
+                scratch: Vec::new(),
                 _lock: lock,
             },
             recovery,
@@ -332,11 +338,15 @@ impl Log {
     where
         I: IntoIterator<Item = (Uuid, &'a [u8])>,
     {
-        let mut out = Vec::new();
-        let mut buf = Vec::new();
+        let records = records.into_iter();
+        let n = records.size_hint().0;
+        let mut out = Vec::with_capacity(n);
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
         // ids in `buf`, not yet durable; they join `self.ids` once synced
-        let mut pending: Vec<(Uuid, u32)> = Vec::new();
+        let mut pending: Vec<(Uuid, u32)> = Vec::with_capacity(n);
         let mut seen = IdMap::default();
+        seen.reserve(n);
         for (id, payload) in records {
             if payload.len() > MAX_RECORD_LEN {
                 return Err(LogError::TooLarge(payload.len()));
@@ -363,6 +373,10 @@ impl Log {
         }
         if !buf.is_empty() {
             self.flush(&mut buf, &mut pending)?;
+        }
+        // kept for the next batch, unless an unusually large one grew it
+        if buf.capacity() <= MAX_SCRATCH {
+            self.scratch = buf;
         }
         Ok(out)
     }

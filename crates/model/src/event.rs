@@ -432,7 +432,9 @@ struct WireHead {
 struct Wire<'a, D> {
     data: D,
     event_id: Uuid,
+    #[serde(serialize_with = "instant")]
     occurred_at: DateTime<Utc>,
+    #[serde(serialize_with = "instant")]
     recorded_at: DateTime<Utc>,
     schema_version: u32,
     source: &'a str,
@@ -790,6 +792,46 @@ fn is_exact_date_time(s: &str) -> bool {
     }
 }
 
+/// Writes an instant as chrono's `Serialize` does (RFC 3339 in UTC with `Z`,
+/// the fraction of a second in 3, 6 or 9 digits when there is one), without
+/// its formatting machinery, which writes a character at a time: two per
+/// event, on ingest's path. Years outside 0 to 9999 and leap seconds go to
+/// chrono.
+fn instant<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    use chrono::{Datelike, Timelike};
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return t.serialize(s);
+    }
+    let mut b = *b"0000-00-00T00:00:00.000000000Z";
+    let put = |b: &mut [u8; 30], at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut b, 0, 4, year.unsigned_abs());
+    put(&mut b, 5, 2, t.month());
+    put(&mut b, 8, 2, t.day());
+    put(&mut b, 11, 2, t.hour());
+    put(&mut b, 14, 2, t.minute());
+    put(&mut b, 17, 2, t.second());
+    let mut len = 19;
+    if nanos != 0 {
+        let (v, width) = if nanos % 1_000_000 == 0 {
+            (nanos / 1_000_000, 3)
+        } else if nanos % 1_000 == 0 {
+            (nanos / 1_000, 6)
+        } else {
+            (nanos, 9)
+        };
+        put(&mut b, 20, width, v);
+        len = 20 + width;
+    }
+    b[len] = b'Z';
+    s.serialize_str(std::str::from_utf8(&b[..=len]).expect("ASCII digits"))
+}
+
 /// A date-time spelled as [`is_exact_date_time`] wants it, with at most nine
 /// digits of fraction, read without chrono's general parser (the form every
 /// stored event has); `None` sends it to that parser, which reads it the
@@ -841,6 +883,48 @@ fn level(path: &str, l: u8) -> Result<(), DecodeError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn instants_are_written_as_chrono_writes_them() {
+        #[derive(Serialize)]
+        struct Fast(#[serde(serialize_with = "super::instant")] DateTime<Utc>);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut instants: Vec<DateTime<Utc>> = [
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "2026-06-30T23:59:59Z",
+            "2016-12-31T23:59:60.5Z",
+            "+10000-01-01T00:00:00Z",
+            "-0001-12-31T23:59:59.1Z",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        for _ in 0..20_000 {
+            let secs = (next() % 253_402_300_800) as i64 - 62_167_219_200;
+            // whole seconds, milli-, micro- and nanoseconds, as often
+            let nanos = match next() % 4 {
+                0 => 0,
+                1 => (next() % 1_000) as u32 * 1_000_000,
+                2 => (next() % 1_000_000) as u32 * 1_000,
+                _ => (next() % 1_000_000_000) as u32,
+            };
+            instants.push(DateTime::from_timestamp(secs, nanos).unwrap());
+        }
+        for t in instants {
+            assert_eq!(
+                serde_json::to_string(&Fast(t)).unwrap(),
+                serde_json::to_string(&t).unwrap(),
+                "{t:?}"
+            );
+        }
+    }
+
     use super::*;
 
     fn assessment() -> Value {
