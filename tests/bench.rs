@@ -66,7 +66,7 @@ fn the_benchmark_measures_every_figure_and_agrees_with_duckdb() {
             "peak_rss_recompute",
             "disk_bytes_per_event",
             "state_bytes_per_pair",
-            "ingest_fold_secs",
+            "end_to_end_secs",
         ] {
             assert!(s[k].as_f64().unwrap() > 0.0, "{k} of {s}");
         }
@@ -84,7 +84,6 @@ fn the_benchmark_measures_every_figure_and_agrees_with_duckdb() {
         assert!(peer["duckdb_secs"].as_f64().unwrap() > 0.0);
         // the ratio is of the end to end measured in one go
         assert_eq!(peer["cadre_secs"], s["end_to_end_secs"], "{s}");
-        assert!(s["end_to_end_secs"].as_f64() > s["ingest_fold_secs"].as_f64());
     }
     // the larger organisation has more pairs and more units' figures
     assert!(sizes[1]["pairs"].as_u64() > sizes[0]["pairs"].as_u64());

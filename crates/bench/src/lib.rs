@@ -49,6 +49,8 @@ pub struct Options {
     pub load: Option<LoadOptions>,
     /// Kafka bootstrap servers, to measure consume throughput.
     pub kafka: Option<String>,
+    /// The `cadre` executable, run for the end to end figure.
+    pub exe: PathBuf,
 }
 
 /// Everything measured.

@@ -111,11 +111,6 @@ const ROWS: &[Row] = &[
         "",
     ),
     (
-        "  ingest, folding as it stores (s)",
-        |f| format!("{:.2}", f.ingest_fold_secs),
-        "",
-    ),
-    (
         "end to end, DuckDB (s)",
         |f| peer(f, |p| format!("{:.2}", p.duckdb_secs)),
         "",

@@ -19,6 +19,7 @@ pub(crate) fn run(a: BenchArgs) -> Result<ExitCode> {
             a.peer_script.display()
         );
     }
+    let exe = std::env::current_exe().context("cannot find the cadre executable")?;
     let options = cadre_bench::Options {
         sizes: a.sizes,
         seed: a.seed,
@@ -36,7 +37,7 @@ pub(crate) fn run(a: BenchArgs) -> Result<ExitCode> {
             None
         } else {
             Some(cadre_bench::LoadOptions {
-                exe: std::env::current_exe().context("cannot find the cadre executable")?,
+                exe: exe.clone(),
                 seconds: a.http_seconds,
                 clients: a.clients.max(1),
                 batch: a.http_batch.max(1),
@@ -44,6 +45,7 @@ pub(crate) fn run(a: BenchArgs) -> Result<ExitCode> {
             })
         },
         kafka: a.kafka,
+        exe,
     };
     if cfg!(debug_assertions) {
         eprintln!("warning: a debug build; build with --release for figures that mean anything");
