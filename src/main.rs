@@ -76,21 +76,43 @@ fn stop_counting() -> isize {
 
 /// mimalloc's `purge_delay` option (its place in `mi_option_t`, mimalloc v3).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+/// mimalloc's `allow_thp` option (its place in `mi_option_t`, mimalloc v3).
+const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
 
-/// Keeps freed memory for reuse instead of handing it back to the kernel.
-/// Polars frees and reallocates large buffers many times per query; with
-/// purging on, every reuse faulted in fresh zeroed pages, and the kernel's
-/// page clearing took about half of a query's time (docs/performance.md).
-/// The cost: the process keeps its peak resident set.
+/// How the allocator takes memory from the kernel and gives it back.
+///
+/// Freed memory is kept for reuse instead of handed back: polars frees and
+/// reallocates large buffers many times per query; with purging on, every
+/// reuse faulted in fresh zeroed pages, and the kernel's page clearing took
+/// about half of a query's time. The cost: the process keeps its peak
+/// resident set.
+///
+/// Its memory is taken in pages of 4 KiB, not transparent huge pages of
+/// 2 MiB: with huge pages, the kernel zeroing each fresh 2 MiB page on its
+/// first touch (and compacting memory to find one) took 20 to 40 % of the
+/// samples of `cadre query gaps` and `--import`; without, system time fell
+/// by half and the wall time by 5 to 30 % (docs/performance.md). The
+/// allocator asks for huge pages for its first arena before `main` runs, so
+/// the process also tells the kernel to give it none (`PR_SET_THP_DISABLE`).
 #[allow(unsafe_code)]
-fn keep_freed_memory() {
-    // SAFETY: sets one integer option of the allocator before any other
-    // thread exists; -1 is the documented "never purge" value.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+fn tune_allocator() {
+    // SAFETY: sets two integer options of the allocator before any other
+    // thread exists; -1 is the documented "never purge" value and 0 turns
+    // transparent huge pages off for the allocator.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
+        libmimalloc_sys::mi_option_set(MI_OPTION_ALLOW_THP, 0);
+    }
+    // SAFETY: prctl with an integer flag and no pointers; on failure (an
+    // old kernel) the process simply keeps huge pages.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
 
 fn main() -> ExitCode {
-    keep_freed_memory();
+    tune_allocator();
     cadre_cli::count_heap_with(start_counting, stop_counting);
     let cli = cadre_cli::Cli::parse();
     tracing_subscriber::fmt()
