@@ -25,8 +25,9 @@ use uuid::Uuid;
 const MAGIC: &[u8; 8] = b"CADRCKP1";
 const HEADER_LEN: usize = 24;
 /// The body format this build writes and reads; a checkpoint of another
-/// format is ignored and rebuilt from the log.
-pub const FORMAT: u32 = 1;
+/// format is ignored and rebuilt from the log. Format 2: an assessment keeps
+/// its level and assessor type only.
+pub const FORMAT: u32 = 2;
 
 /// How often a running server checkpoints its projection (`[checkpoint]` in the settings).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

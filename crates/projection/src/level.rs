@@ -1,10 +1,10 @@
 //! The effective level of an employee in one competency.
 
-use cadre_model::{AssessmentRecorded, AssessorType};
+use cadre_model::AssessorType;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::timeline::History;
+use crate::timeline::{Assessed, History};
 
 /// How assessments and trainings combine into an effective level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,7 +87,7 @@ impl EffectiveLevel {
 pub(crate) fn effective_level(
     policy: &LevelPolicy,
     as_of: DateTime<Utc>,
-    assessments: Option<&History<AssessmentRecorded>>,
+    assessments: Option<&History<Assessed>>,
     trainings: Option<&History<(String, u8)>>,
 ) -> Option<EffectiveLevel> {
     let since = as_of - Duration::days(policy.window_days);
@@ -193,13 +193,10 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 1, d, 12, 0, 0).unwrap()
     }
 
-    fn assessment(t: AssessorType, level: u8) -> AssessmentRecorded {
-        AssessmentRecorded {
-            competency_id: "c".into(),
+    fn assessment(t: AssessorType, level: u8) -> Assessed {
+        Assessed {
             level,
             assessor_type: t,
-            assessor_id: "x".into(),
-            evidence: None,
         }
     }
 

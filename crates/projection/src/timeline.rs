@@ -66,14 +66,36 @@ impl<T> History<T> {
     }
 }
 
+/// What the projection keeps of one assessment: the level and who gave it.
+/// The assessor's id and the evidence text stay in the log (`cadre export`);
+/// nothing computed from the projection reads them, and keeping them would
+/// cost three allocations and about 150 bytes an assessment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Assessed {
+    /// The level observed.
+    pub level: u8,
+    /// Who observed it.
+    pub assessor_type: cadre_model::AssessorType,
+}
+
+impl From<&AssessmentRecorded> for Assessed {
+    fn from(a: &AssessmentRecorded) -> Self {
+        Assessed {
+            level: a.level,
+            assessor_type: a.assessor_type,
+        }
+    }
+}
+
 /// What is known about one employee, over time.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct EmployeeHistory {
     pub hired: History<String>,
     pub assigned: History<String>,
     pub left: History<EmployeeLeft>,
-    /// Assessments by competency.
-    pub assessments: HashMap<Arc<str>, History<AssessmentRecorded>>,
+    /// Assessments by competency: who gave which level (the level rule and
+    /// the profile read no more of an assessment than that).
+    pub assessments: HashMap<Arc<str>, History<Assessed>>,
     /// Trainings by competency developed, with the target level.
     pub trainings: HashMap<Arc<str>, History<(String, u8)>>,
     pub performance: History<u8>,
@@ -214,13 +236,14 @@ impl Timeline {
         };
         let mut out: Vec<AssessmentEvidence> = h
             .assessments
-            .values()
-            .flat_map(|hist| hist.until(as_of))
-            .map(|d| AssessmentEvidence {
-                at: d.at,
-                competency_id: d.value.competency_id.clone(),
-                level: d.value.level,
-                assessor_type: d.value.assessor_type,
+            .iter()
+            .flat_map(|(competency, hist)| {
+                hist.until(as_of).iter().map(|d| AssessmentEvidence {
+                    at: d.at,
+                    competency_id: competency.to_string(),
+                    level: d.value.level,
+                    assessor_type: d.value.assessor_type,
+                })
             })
             .collect();
         out.sort_by(|a, b| b.at.cmp(&a.at).then(a.competency_id.cmp(&b.competency_id)));
@@ -298,7 +321,7 @@ impl Timeline {
                 &mut self.employee(subject).assessments,
                 &a.competency_id,
                 (at, seq),
-                a.clone(),
+                Assessed::from(a),
             ),
             EventData::TrainingCompleted(t) => {
                 let TrainingCompleted {

@@ -166,3 +166,63 @@ fn nominations_stand_until_withdrawn() {
     assert_eq!(s.nominations[0].candidate_id, "g");
     assert!(at("2025-11-02T00:00:00Z").nominations.is_empty());
 }
+
+/// An employee's assessments as the profile lists them: newest first, each
+/// named by its competency, with its level and assessor type, and only
+/// those up to the date asked.
+#[test]
+fn the_profile_lists_each_assessment_with_its_competency_up_to_the_date() {
+    use cadre_model::AssessorType;
+    let mut t = timeline();
+    let assessed = [
+        (
+            20,
+            "c",
+            "2025-04-01T00:00:00Z",
+            "manager",
+            2,
+            Some("led the audit"),
+        ),
+        (21, "d", "2025-05-01T00:00:00Z", "self", 4, None),
+        (
+            22,
+            "c",
+            "2025-06-01T00:00:00Z",
+            "panel",
+            3,
+            Some("interview"),
+        ),
+    ];
+    for (n, competency, at, by, level, evidence) in assessed {
+        t.apply(
+            u64::from(n),
+            &ev(
+                n,
+                "assessment.recorded",
+                "e",
+                at,
+                json!({"competency_id": competency, "level": level, "assessor_type": by,
+                       "assessor_id": "m", "evidence": evidence}),
+            ),
+        );
+    }
+    let listed = |date: &str| -> Vec<(String, u8, AssessorType)> {
+        t.assessments("e", date.parse::<DateTime<Utc>>().unwrap())
+            .into_iter()
+            .map(|a| (a.competency_id, a.level, a.assessor_type))
+            .collect()
+    };
+    assert_eq!(
+        listed("2025-12-31T00:00:00Z"),
+        vec![
+            ("c".to_string(), 3, AssessorType::Panel),
+            ("d".to_string(), 4, AssessorType::SelfAssessed),
+            ("c".to_string(), 2, AssessorType::Manager),
+        ]
+    );
+    assert_eq!(
+        listed("2025-04-15T00:00:00Z"),
+        vec![("c".to_string(), 2, AssessorType::Manager)]
+    );
+    assert!(t.assessments("nobody", Utc::now()).is_empty());
+}
