@@ -278,6 +278,12 @@ pub(crate) fn measure(
         }
         None => None,
     };
+    // right after the peer, in the same state of the machine: two fresh
+    // processes, one after the other, before this one grows
+    progress(&format!(
+        "{employees} employees: end to end, cadre query gaps --import (a process of its own)"
+    ));
+    let (end_to_end_secs, answer) = end_to_end(options, &dir, &events_path)?;
 
     progress(&format!("{employees} employees: ingesting {events} events"));
     memory::reset_peak();
@@ -385,10 +391,6 @@ pub(crate) fn measure(
     let freshness_changed = fresh.to_json()["tables"] != gaps.to_json()["tables"];
     drop((ingestor, timeline));
 
-    progress(&format!(
-        "{employees} employees: end to end, cadre query gaps --import (a process of its own)"
-    ));
-    let (end_to_end_secs, answer) = end_to_end(options, &dir, &events_path)?;
     if let Some(at) = cadre_analytics::first_difference(&answer, &gaps.to_json()) {
         return Err(BenchError::Check(format!(
             "the gap tables of `cadre query gaps --import` differ from those of the log read back at {at}"
