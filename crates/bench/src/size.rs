@@ -206,12 +206,14 @@ fn recompute(
 /// From the NDJSON file to the gap tables as a user gets them: `cadre query
 /// gaps --import FILE --format json` in a process of its own, on a fresh data
 /// directory (removed after): the import folds every event as it stores it,
-/// and the answer is written to a file. Returns the wall time and the answer.
+/// and the answer is written to a file. Returns the wall time and that file
+/// (read only when it is compared, so that this process does not hold it
+/// through the phases whose memory it measures).
 fn end_to_end(
     options: &Options,
     dir: &Path,
     events_path: &Path,
-) -> Result<(f64, serde_json::Value), BenchError> {
+) -> Result<(f64, std::path::PathBuf), BenchError> {
     let data = dir.join("end-to-end");
     let answer = dir.join("end-to-end.json");
     let mut command = std::process::Command::new(&options.exe);
@@ -240,12 +242,19 @@ fn end_to_end(
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    let text = std::fs::read_to_string(&answer)
-        .map_err(io(format!("cannot read {}", answer.display())))?;
-    let gaps = serde_json::from_str(&text)
-        .map_err(|e| BenchError::Check(format!("{}: {e}", answer.display())))?;
     std::fs::remove_dir_all(&data).map_err(io(format!("cannot remove {}", data.display())))?;
-    Ok((secs, gaps))
+    Ok((secs, answer))
+}
+
+/// Where the answer written to `path` first differs from `expected`; the
+/// file is removed after.
+fn differs_from(path: &Path, expected: &QueryOutput) -> Result<Option<String>, BenchError> {
+    let text =
+        std::fs::read_to_string(path).map_err(io(format!("cannot read {}", path.display())))?;
+    let answer: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| BenchError::Check(format!("{}: {e}", path.display())))?;
+    std::fs::remove_file(path).map_err(io(format!("cannot remove {}", path.display())))?;
+    Ok(cadre_analytics::first_difference(&answer, &expected.to_json()))
 }
 
 /// Measures one organisation size from scratch.
@@ -391,7 +400,7 @@ pub(crate) fn measure(
     let freshness_changed = fresh.to_json()["tables"] != gaps.to_json()["tables"];
     drop((ingestor, timeline));
 
-    if let Some(at) = cadre_analytics::first_difference(&answer, &gaps.to_json()) {
+    if let Some(at) = differs_from(&answer, &gaps)? {
         return Err(BenchError::Check(format!(
             "the gap tables of `cadre query gaps --import` differ from those of the log read back at {at}"
         )));
