@@ -254,7 +254,10 @@ fn differs_from(path: &Path, expected: &QueryOutput) -> Result<Option<String>, B
     let answer: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| BenchError::Check(format!("{}: {e}", path.display())))?;
     std::fs::remove_file(path).map_err(io(format!("cannot remove {}", path.display())))?;
-    Ok(cadre_analytics::first_difference(&answer, &expected.to_json()))
+    Ok(cadre_analytics::first_difference(
+        &answer,
+        &expected.to_json(),
+    ))
 }
 
 /// Measures one organisation size from scratch.
