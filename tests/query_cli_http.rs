@@ -6,12 +6,21 @@ use common::*;
 use serde_json::Value;
 
 fn cli_json(data: &std::path::Path, args: &[&str]) -> Value {
+    cli_json_exiting(data, args, 0)
+}
+
+/// `cadre query ARGS --format json`, expecting exit code `code`.
+fn cli_json_exiting<S: AsRef<std::ffi::OsStr>>(
+    data: &std::path::Path,
+    args: &[S],
+    code: i32,
+) -> Value {
     let out = run(
         cadre(data)
             .arg("query")
             .args(args)
             .args(["--format", "json"]),
-        0,
+        code,
     );
     serde_json::from_slice(&out.stdout).expect("query prints JSON")
 }
@@ -260,15 +269,12 @@ fn query_import_stores_the_files_and_answers_as_ingest_then_query() {
     // one broken line among the second half: dead-lettered, the rest stored
     std::fs::write(&b, format!("{}\n{{\"event_id\": 7}}\n", second.join("\n"))).unwrap();
     let query = |data: &std::path::Path, import: &[&std::path::Path], code: i32| -> Value {
-        let mut args: Vec<String> = ["query", "gaps", "--as-of", END, "--format", "json"]
-            .map(String::from)
-            .to_vec();
+        let mut args: Vec<String> = ["gaps", "--as-of", END].map(String::from).to_vec();
         if !import.is_empty() {
             args.extend(["--quiet".into(), "--import".into()]);
             args.extend(import.iter().map(|f| f.display().to_string()));
         }
-        let out = run(cadre(data).args(&args), code);
-        serde_json::from_slice(&out.stdout).expect("query prints JSON")
+        cli_json_exiting(data, &args, code)
     };
 
     // the reference: ingest, then query (the log read back)
