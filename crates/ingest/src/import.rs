@@ -167,19 +167,39 @@ impl Lines {
     fn next_batch(&mut self) -> Result<Option<(u64, Vec<NumberedLine>)>, std::io::Error> {
         let mut lines = Vec::with_capacity(self.batch_size);
         while !self.done && lines.len() < self.batch_size {
-            let mut buf = Vec::new();
-            let n = self.reader.read_until(b'\n', &mut buf)?;
-            self.bytes_read += n as u64;
-            if n == 0 {
-                self.done = true;
-            } else {
-                self.line_no += 1;
-                if !is_blank(&buf) {
-                    self.non_blank += 1;
-                    lines.push((self.line_no, buf));
+            match self.next_line()? {
+                None => self.done = true,
+                Some(buf) => {
+                    self.bytes_read += buf.len() as u64;
+                    self.line_no += 1;
+                    if !is_blank(&buf) {
+                        self.non_blank += 1;
+                        lines.push((self.line_no, buf));
+                    }
                 }
             }
         }
         Ok((!lines.is_empty()).then_some((self.bytes_read, lines)))
+    }
+
+    /// The next line with its newline, in a buffer of its own size (a line
+    /// read into a growing buffer was reallocated several times over).
+    fn next_line(&mut self) -> Result<Option<Vec<u8>>, std::io::Error> {
+        let mut line = Vec::new();
+        loop {
+            let available = self.reader.fill_buf()?;
+            if available.is_empty() {
+                return Ok((!line.is_empty()).then_some(line));
+            }
+            let (end, found) = match memchr::memchr(b'\n', available) {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            line.extend_from_slice(&available[..end]);
+            self.reader.consume(end);
+            if found {
+                return Ok(Some(line));
+            }
+        }
     }
 }

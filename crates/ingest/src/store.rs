@@ -179,8 +179,9 @@ pub struct Judged {
     items: Vec<(Item, Verdict)>,
 }
 
-/// An item's event and its canonical text for the log, or why it is refused.
-type Verdict = Result<(Event, Vec<u8>), Rejection>;
+/// An item's event and its canonical text for the log (`None` when the item
+/// was received in exactly that text), or why it is refused.
+type Verdict = Result<(Event, Option<Vec<u8>>), Rejection>;
 
 impl Judge {
     /// Judges every item of a batch, on every core.
@@ -202,7 +203,10 @@ impl Judge {
         check_dates(&event, now, self.max_future_hours)?;
         let mut bytes = Vec::with_capacity(item.raw.len() + 32);
         event.write_json(&mut bytes);
-        Ok((event, bytes))
+        // the storing thread frees what it is handed: one buffer, not two,
+        // when the item came in canonical text
+        let canonical = (bytes != item.raw.as_bytes()).then_some(bytes);
+        Ok((event, canonical))
     }
 }
 
@@ -266,13 +270,18 @@ impl Ingestor {
     }
 
     /// Checks what an event refers to (unless it is a re-send), in batch order.
+    ///
+    /// The log is asked whether the event is a re-send only when a reference
+    /// is missing: nearly every event's references are there, and the lookup
+    /// in an index of every stored id is the dearer of the two.
     fn check_references(&self, event: &Event) -> Result<(), Rejection> {
-        if self.config.check_references && !self.log.contains(&event.event_id) {
-            self.references
-                .check(event)
-                .map_err(|d| Rejection::new(d.path, d.reason))?;
+        if !self.config.check_references {
+            return Ok(());
         }
-        Ok(())
+        match self.references.check(event) {
+            Err(d) if !self.log.contains(&event.event_id) => Err(Rejection::new(d.path, d.reason)),
+            _ => Ok(()),
+        }
     }
 
     /// Validates a batch, stores what is valid and dead-letters the rest.
@@ -291,7 +300,7 @@ impl Ingestor {
     pub fn store(&mut self, channel: &str, judged: Judged) -> Result<Batch, IngestError> {
         let Judged { now, items } = judged;
         let mut outcomes = Vec::with_capacity(items.len());
-        let mut valid: Vec<(usize, Item, Event, Vec<u8>)> = Vec::with_capacity(items.len());
+        let mut valid: Vec<(usize, Item, Event, Option<Vec<u8>>)> = Vec::with_capacity(items.len());
         let mut dead: Vec<(Uuid, Vec<u8>)> = Vec::new();
         let reject = |item: Item, rej: Rejection, dead: &mut Vec<(Uuid, Vec<u8>)>| {
             let event_id = item.parse().ok().and_then(|v| {
@@ -335,7 +344,10 @@ impl Ingestor {
         }
         let appended = self
             .log
-            .append_batch(valid.iter().map(|(_, _, e, b)| (e.event_id, b.as_slice())));
+            .append_batch(valid.iter().map(|(_, item, e, canonical)| {
+                let text = canonical.as_deref().unwrap_or(item.raw.as_bytes());
+                (e.event_id, text)
+            }));
         let appended = match appended {
             Ok(a) => a,
             Err(e) => {

@@ -1,8 +1,8 @@
 //! What events refer to, and whether it exists yet.
 
-use std::collections::{HashMap, HashSet};
-
 use cadre_model::{Event, EventData};
+
+use crate::{Map, Set};
 
 /// The identifiers later events refer to, as stored so far (in arrival
 /// order): published frameworks and their competencies with the top of each
@@ -14,13 +14,13 @@ use cadre_model::{Event, EventData};
 /// partition and arrive later; a nomination is checked against its position only.
 #[derive(Debug, Default, Clone)]
 pub struct References {
-    frameworks: HashSet<String>,
+    frameworks: Set<String>,
     /// Competency id → (framework id, top level of its scale), as last published.
-    competencies: HashMap<String, (String, u8)>,
-    units: HashSet<String>,
-    roles: HashSet<String>,
-    positions: HashSet<String>,
-    employees: HashSet<String>,
+    competencies: Map<String, (String, u8)>,
+    units: Set<String>,
+    roles: Set<String>,
+    positions: Set<String>,
+    employees: Set<String>,
 }
 
 /// An event refers to something not stored (yet), or to a level beyond a scale.

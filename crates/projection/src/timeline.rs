@@ -1,6 +1,5 @@
 //! Time-indexed history of every fact the events state.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use cadre_model::{
@@ -10,6 +9,8 @@ use cadre_model::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::Map;
 
 /// A value and the moment it became true; `seq` breaks ties by arrival order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,9 +96,9 @@ pub(crate) struct EmployeeHistory {
     pub left: History<EmployeeLeft>,
     /// Assessments by competency: who gave which level (the level rule and
     /// the profile read no more of an assessment than that).
-    pub assessments: HashMap<Arc<str>, History<Assessed>>,
+    pub assessments: Map<Arc<str>, History<Assessed>>,
     /// Trainings by competency developed, with the target level.
-    pub trainings: HashMap<Arc<str>, History<(String, u8)>>,
+    pub trainings: Map<Arc<str>, History<(String, u8)>>,
     pub performance: History<u8>,
     pub potential: History<Potential>,
 }
@@ -107,7 +108,7 @@ pub(crate) struct EmployeeHistory {
 /// shared (`Arc<str>`): every snapshot of the employee names the competency
 /// by the same one, without copying it.
 fn record<T>(
-    map: &mut HashMap<Arc<str>, History<T>>,
+    map: &mut Map<Arc<str>, History<T>>,
     key: &str,
     (at, seq): (DateTime<Utc>, u64),
     value: T,
@@ -136,15 +137,15 @@ pub(crate) enum PlanChange {
 /// ([`Timeline::tail`]), which says where folding the log must resume.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Timeline {
-    pub(crate) frameworks: HashMap<String, History<Framework>>,
-    pub(crate) units: HashMap<String, History<OrgUnitDefined>>,
-    pub(crate) roles: HashMap<String, History<RoleProfileDefined>>,
-    pub(crate) positions: HashMap<String, History<PositionDefined>>,
-    pub(crate) employees: HashMap<String, EmployeeHistory>,
+    pub(crate) frameworks: Map<String, History<Framework>>,
+    pub(crate) units: Map<String, History<OrgUnitDefined>>,
+    pub(crate) roles: Map<String, History<RoleProfileDefined>>,
+    pub(crate) positions: Map<String, History<PositionDefined>>,
+    pub(crate) employees: Map<String, EmployeeHistory>,
     /// Succession plan changes by position, then candidate.
-    pub(crate) plans: HashMap<String, HashMap<String, History<PlanChange>>>,
+    pub(crate) plans: Map<String, Map<String, History<PlanChange>>>,
     /// Course titles by course id, as last reported.
-    pub(crate) courses: HashMap<String, String>,
+    pub(crate) courses: Map<String, String>,
     applied: u64,
     latest: Option<DateTime<Utc>>,
     tail: Option<(u64, Uuid)>,
