@@ -608,6 +608,13 @@ impl Event {
 
     /// Appends [`Event::to_json`]'s text to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        if !crate::text::write_by_hand(self, out) {
+            self.write_json_with_serde(out);
+        }
+    }
+
+    /// [`Event::write_json`] through serde, for every type.
+    pub(crate) fn write_json_with_serde(&self, out: &mut Vec<u8>) {
         let written = match &self.data {
             // the framework's fields are not declared in name order
             EventData::FrameworkPublished(_) => {
@@ -798,38 +805,65 @@ fn is_exact_date_time(s: &str) -> bool {
 /// event, on ingest's path. Years outside 0 to 9999 and leap seconds go to
 /// chrono.
 fn instant<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    use chrono::{Datelike, Timelike};
-    let (year, nanos) = (t.year(), t.nanosecond());
-    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
-        return t.serialize(s);
+    match InstantText::of(t) {
+        Some(text) => s.serialize_str(text.as_str()),
+        None => t.serialize(s),
     }
-    let mut b = *b"0000-00-00T00:00:00.000000000Z";
-    let put = |b: &mut [u8; 30], at: usize, width: usize, mut v: u32| {
-        for i in (at..at + width).rev() {
-            b[i] = b'0' + (v % 10) as u8;
-            v /= 10;
+}
+
+/// An instant's text as chrono writes it, for years 0 to 9999 without a
+/// leap second ([`instant`]).
+pub(crate) struct InstantText {
+    bytes: [u8; 30],
+    len: usize,
+}
+
+impl InstantText {
+    /// The text, or `None` for an instant chrono must write.
+    pub(crate) fn of(t: &DateTime<Utc>) -> Option<InstantText> {
+        use chrono::{Datelike, Timelike};
+        // the UTC fields as they are stored, not through a time zone
+        let t = t.naive_utc();
+        let (year, nanos) = (t.year(), t.nanosecond());
+        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+            return None;
         }
-    };
-    put(&mut b, 0, 4, year.unsigned_abs());
-    put(&mut b, 5, 2, t.month());
-    put(&mut b, 8, 2, t.day());
-    put(&mut b, 11, 2, t.hour());
-    put(&mut b, 14, 2, t.minute());
-    put(&mut b, 17, 2, t.second());
-    let mut len = 19;
-    if nanos != 0 {
-        let (v, width) = if nanos % 1_000_000 == 0 {
-            (nanos / 1_000_000, 3)
-        } else if nanos % 1_000 == 0 {
-            (nanos / 1_000, 6)
-        } else {
-            (nanos, 9)
+        let mut b = *b"0000-00-00T00:00:00.000000000Z";
+        let put = |b: &mut [u8; 30], at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
         };
-        put(&mut b, 20, width, v);
-        len = 20 + width;
+        put(&mut b, 0, 4, year.unsigned_abs());
+        put(&mut b, 5, 2, t.month());
+        put(&mut b, 8, 2, t.day());
+        put(&mut b, 11, 2, t.hour());
+        put(&mut b, 14, 2, t.minute());
+        put(&mut b, 17, 2, t.second());
+        let mut len = 19;
+        if nanos != 0 {
+            let (v, width) = if nanos % 1_000_000 == 0 {
+                (nanos / 1_000_000, 3)
+            } else if nanos % 1_000 == 0 {
+                (nanos / 1_000, 6)
+            } else {
+                (nanos, 9)
+            };
+            put(&mut b, 20, width, v);
+            len = 20 + width;
+        }
+        b[len] = b'Z';
+        Some(InstantText {
+            bytes: b,
+            len: len + 1,
+        })
     }
-    b[len] = b'Z';
-    s.serialize_str(std::str::from_utf8(&b[..=len]).expect("ASCII digits"))
+
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("ASCII digits")
+    }
 }
 
 /// A date-time spelled as [`is_exact_date_time`] wants it, with at most nine

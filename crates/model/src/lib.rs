@@ -11,6 +11,7 @@
 
 mod event;
 mod framework;
+mod text;
 
 pub use event::{
     AssessmentRecorded, AssessorType, DecodeError, DevelopedCompetency, EmployeeAssigned,
