@@ -1,6 +1,7 @@
 //! A plain, serialisable copy of a frame, for JSON and CSV outputs.
 
 use polars::prelude::{AnyValue, DataFrame};
+use serde::ser::SerializeMap;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -75,6 +76,71 @@ impl Table {
     }
 }
 
+/// Named frames as a JSON object of `{"columns", "rows"}` tables, each row
+/// an object keyed by column name, written cell by cell from the frames
+/// (names sorted, as a JSON object keeps them).
+pub(crate) struct Tables<'a>(pub(crate) &'a [(&'a str, &'a DataFrame)]);
+
+impl Serialize for Tables<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (name, df) in self.0 {
+            let table = Table::from_frame(df);
+            let mut order: Vec<usize> = (0..table.columns.len()).collect();
+            order.sort_by_key(|&i| &table.columns[i]);
+            m.serialize_entry(
+                name,
+                &TableJson {
+                    table: &table,
+                    order: &order,
+                },
+            )?;
+        }
+        m.end()
+    }
+}
+
+/// A table as `{"columns": [...], "rows": [{column: value}]}`, the row's
+/// keys in `order`.
+struct TableJson<'a> {
+    table: &'a Table,
+    order: &'a [usize],
+}
+
+impl Serialize for TableJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("columns", &self.table.columns)?;
+        m.serialize_entry("rows", &Rows(self))?;
+        m.end()
+    }
+}
+
+struct Rows<'a>(&'a TableJson<'a>);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let TableJson { table, order } = self.0;
+        s.collect_seq(table.rows.iter().map(|row| Row { table, order, row }))
+    }
+}
+
+struct Row<'a> {
+    table: &'a Table,
+    order: &'a [usize],
+    row: &'a [Value],
+}
+
+impl Serialize for Row<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(
+            self.order
+                .iter()
+                .map(|&i| (&self.table.columns[i], &self.row[i])),
+        )
+    }
+}
+
 /// A figure rounded to 12 decimal places: parallel aggregation may sum in
 /// any order, and the last bits of a float must not make two runs differ.
 fn float(x: f64) -> Value {
@@ -114,6 +180,41 @@ fn to_json(v: AnyValue<'_>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_written_straight_is_the_text_of_its_value() {
+        use crate::{QueryKind, QueryOutput};
+        // columns and tables out of name order, every kind of cell
+        let df = |k: i64| {
+            polars::df!(
+                "zeta" => [Some("a \"q\""), None],
+                "alpha" => [Some(1.0 / 3.0), Some(f64::NAN)],
+                "mid" => [k, 2],
+                "flag" => [true, false],
+            )
+            .expect("frame")
+        };
+        let out = QueryOutput {
+            as_of: chrono::Utc::now(),
+            kind: QueryKind::Gaps,
+            tables: vec![("units".into(), df(1)), ("categories".into(), df(7))],
+            summary: Some(serde_json::json!({"b": 1, "a": [0.5]})),
+        };
+        let mut written = Vec::new();
+        out.write_json_pretty(&mut written).expect("writes");
+        let value = out.to_json();
+        assert_eq!(
+            String::from_utf8(written).expect("utf-8"),
+            serde_json::to_string_pretty(&value).expect("prints")
+        );
+        assert_eq!(value["tables"]["categories"]["rows"][0]["mid"], 7);
+        assert_eq!(value["tables"]["units"]["rows"][0]["alpha"], 0.333333333333);
+        assert_eq!(value["tables"]["units"]["rows"][1]["alpha"], Value::Null);
+        assert_eq!(
+            value["tables"]["units"]["columns"],
+            serde_json::json!(["zeta", "alpha", "mid", "flag"])
+        );
+    }
 
     #[test]
     fn csv_quotes_what_needs_quoting() {

@@ -872,7 +872,8 @@ fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {
     match a.format {
         Format::Json => {
             let mut w = output(a.output.as_deref())?;
-            writeln!(w, "{}", serde_json::to_string_pretty(&out.to_json())?)?;
+            out.write_json_pretty(&mut w)?;
+            writeln!(w)?;
             w.flush()?;
         }
         Format::Csv => {

@@ -136,13 +136,13 @@ pub struct Record {
     pub payload: Vec<u8>,
 }
 
+/// The most bytes of a batch's buffer kept for the next batch.
+const MAX_SCRATCH: usize = 16 << 20;
+
 /// Ids to a value, hashed with a keyed hash (ahash, random keys per
 /// process: event ids come from clients, so the hash must not be
 /// predictable) twice as fast as the standard SipHash on UUIDs: the index is
 /// looked up and filled for every event stored, on the storing thread.
-/// The most bytes of a batch's buffer kept for the next batch.
-const MAX_SCRATCH: usize = 16 << 20;
-
 type IdMap<V> = HashMap<Uuid, V, ahash::RandomState>;
 
 /// A set of ids, hashed as [`IdMap`].
@@ -343,49 +343,69 @@ impl Log {
         let mut out = Vec::with_capacity(n);
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
-        // ids in `buf`, not yet durable; they join `self.ids` once synced
-        let mut pending: Vec<(Uuid, u32)> = Vec::with_capacity(n);
-        let mut seen = IdMap::default();
-        seen.reserve(n);
-        for (id, payload) in records {
-            if payload.len() > MAX_RECORD_LEN {
-                return Err(LogError::TooLarge(payload.len()));
+        // ids entered in `self.ids` whose records are not durable yet: taken
+        // out again if the batch fails
+        let mut pending: Vec<Uuid> = Vec::with_capacity(n);
+        let appended = self.append_records(records, &mut buf, &mut pending, &mut out);
+        if appended.is_err() {
+            for id in &pending {
+                self.ids.remove(id);
             }
-            let crc = checksum(id, payload);
-            if let Some(stored) = self.ids.get(&id).or_else(|| seen.get(&id)) {
-                out.push(if *stored == crc || self.rewritten.contains(&id) {
-                    Appended::Duplicate
-                } else {
-                    Appended::Conflict
-                });
-                continue;
-            }
-            seen.insert(id, crc);
-            if self.active_len + buf.len() as u64 >= self.options.segment_bytes && !buf.is_empty() {
-                self.flush(&mut buf, &mut pending)?;
-            }
-            if self.active_len >= self.options.segment_bytes {
-                self.roll()?;
-            }
-            encode(&mut buf, id, crc, false, payload);
-            out.push(Appended::Stored((self.ids.len() + pending.len()) as u64));
-            pending.push((id, crc));
-        }
-        if !buf.is_empty() {
-            self.flush(&mut buf, &mut pending)?;
         }
         // kept for the next batch, unless an unusually large one grew it
         if buf.capacity() <= MAX_SCRATCH {
             self.scratch = buf;
         }
-        Ok(out)
+        appended.map(|()| out)
     }
 
-    /// Writes and syncs `buf`; only then are its ids known as stored.
-    fn flush(&mut self, buf: &mut Vec<u8>, pending: &mut Vec<(Uuid, u32)>) -> Result<(), LogError> {
-        self.write_and_sync(buf)?;
-        self.ids.extend(pending.drain(..));
-        buf.clear();
+    /// [`Log::append_batch`]'s work. Each new id enters the index as its
+    /// record is buffered (one lookup per record, which is a cache miss in
+    /// an index of millions), and is listed in `pending` until its record is
+    /// synced.
+    fn append_records<'a>(
+        &mut self,
+        records: impl Iterator<Item = (Uuid, &'a [u8])>,
+        buf: &mut Vec<u8>,
+        pending: &mut Vec<Uuid>,
+        out: &mut Vec<Appended>,
+    ) -> Result<(), LogError> {
+        self.ids.reserve(out.capacity());
+        for (id, payload) in records {
+            if payload.len() > MAX_RECORD_LEN {
+                return Err(LogError::TooLarge(payload.len()));
+            }
+            if self.active_len + buf.len() as u64 >= self.options.segment_bytes && !buf.is_empty() {
+                self.write_and_sync(buf)?;
+                buf.clear();
+                pending.clear();
+            }
+            let crc = checksum(id, payload);
+            match self.ids.entry(id) {
+                std::collections::hash_map::Entry::Occupied(stored) => {
+                    out.push(if *stored.get() == crc || self.rewritten.contains(&id) {
+                        Appended::Duplicate
+                    } else {
+                        Appended::Conflict
+                    });
+                    continue;
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(crc);
+                }
+            }
+            pending.push(id);
+            if self.active_len >= self.options.segment_bytes {
+                self.roll()?;
+            }
+            encode(buf, id, crc, false, payload);
+            out.push(Appended::Stored((self.ids.len() - 1) as u64));
+        }
+        if !buf.is_empty() {
+            self.write_and_sync(buf)?;
+            buf.clear();
+        }
+        pending.clear();
         Ok(())
     }
 
@@ -957,6 +977,46 @@ mod tests {
         let err = Log::open(tmp.path(), LogOptions::default()).unwrap_err();
         assert!(matches!(err, LogError::Corrupt { offset: 0, .. }), "{err}");
         assert_eq!(fs::read(&seg).unwrap(), bytes, "nothing truncated");
+    }
+
+    #[test]
+    fn a_failed_batch_keeps_what_it_synced_and_forgets_the_rest() {
+        let tmp = tempfile::tempdir().unwrap();
+        // a segment fills after two records: the first two are synced before the third is buffered
+        let opts = LogOptions { segment_bytes: 100 };
+        let (mut log, _) = Log::open(tmp.path(), opts.clone()).unwrap();
+        let small = vec![7u8; 30];
+        let huge = vec![0u8; MAX_RECORD_LEN + 1];
+        let batch = [
+            (id(1), small.as_slice()),
+            (id(2), small.as_slice()),
+            (id(3), small.as_slice()),
+            (id(4), huge.as_slice()),
+        ];
+        assert!(matches!(
+            log.append_batch(batch),
+            Err(LogError::TooLarge(_))
+        ));
+        assert_eq!(log.len(), 2, "the synced part of the batch is stored");
+        assert!(log.contains(&id(2)) && !log.contains(&id(3)));
+        // a retry stores what was not synced, once
+        let retry = [
+            (id(1), small.as_slice()),
+            (id(2), small.as_slice()),
+            (id(3), small.as_slice()),
+        ];
+        assert_eq!(
+            log.append_batch(retry).unwrap(),
+            [
+                Appended::Duplicate,
+                Appended::Duplicate,
+                Appended::Stored(2)
+            ]
+        );
+        drop(log);
+        let (log, _) = Log::open(tmp.path(), opts).unwrap();
+        let ids: Vec<Uuid> = log.read_all().unwrap().iter().map(|r| r.id).collect();
+        assert_eq!(ids, [id(1), id(2), id(3)]);
     }
 
     #[test]
