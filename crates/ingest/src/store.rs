@@ -299,10 +299,11 @@ impl Ingestor {
     /// refers to, in batch order, then stores as [`Ingestor::ingest`] does.
     pub fn store(&mut self, channel: &str, judged: Judged) -> Result<Batch, IngestError> {
         let Judged { now, items } = judged;
-        let mut outcomes = Vec::with_capacity(items.len());
-        let mut valid: Vec<(usize, Item, Event, Option<Vec<u8>>)> = Vec::with_capacity(items.len());
+        // the items stay where the judging threads put them: each event is
+        // moved once, into `stored`
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(items.len());
         let mut dead: Vec<(Uuid, Vec<u8>)> = Vec::new();
-        let reject = |item: Item, rej: Rejection, dead: &mut Vec<(Uuid, Vec<u8>)>| {
+        let reject = |item: &Item, rej: Rejection, dead: &mut Vec<(Uuid, Vec<u8>)>| {
             let event_id = item.parse().ok().and_then(|v| {
                 v.get("event_id")?
                     .as_str()
@@ -314,7 +315,7 @@ impl Ingestor {
                 position: item.position,
                 path: rej.path.clone(),
                 reason: rej.reason.clone(),
-                raw: item.raw,
+                raw: item.raw.clone(),
             };
             dead.push((
                 Uuid::new_v4(),
@@ -327,27 +328,32 @@ impl Ingestor {
                 reason: rej.reason,
             }
         };
-        for (item, judged) in items {
-            let checked = judged.and_then(|(event, bytes)| {
-                self.check_references(&event)?;
-                Ok((event, bytes))
-            });
-            match checked {
-                Ok((event, bytes)) => {
+        for (item, verdict) in &items {
+            let checked = match verdict {
+                Ok((event, _)) => self.check_references(event).map(|()| event),
+                Err(rej) => Err(rej.clone()),
+            };
+            outcomes.push(match checked {
+                Ok(event) => {
                     // later items of the batch may refer to what this one declares
-                    self.references.note(&event);
-                    outcomes.push(None);
-                    valid.push((outcomes.len() - 1, item, event, bytes));
+                    self.references.note(event);
+                    None
                 }
-                Err(rej) => outcomes.push(Some(reject(item, rej, &mut dead))),
-            }
+                Err(rej) => Some(reject(item, rej, &mut dead)),
+            });
         }
-        let appended = self
-            .log
-            .append_batch(valid.iter().map(|(_, item, e, canonical)| {
-                let text = canonical.as_deref().unwrap_or(item.raw.as_bytes());
-                (e.event_id, text)
-            }));
+        // the valid items (those without an outcome yet), in order
+        let valid = || {
+            items
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| o.is_none())
+                .filter_map(|((item, verdict), _)| Some((item, verdict.as_ref().ok()?)))
+        };
+        let appended = self.log.append_batch(valid().map(|(item, (e, canonical))| {
+            let text = canonical.as_deref().unwrap_or(item.raw.as_bytes());
+            (e.event_id, text)
+        }));
         let appended = match appended {
             Ok(a) => a,
             Err(e) => {
@@ -356,11 +362,16 @@ impl Ingestor {
                 return Err(e.into());
             }
         };
-        let mut stored = Vec::with_capacity(valid.len());
+        let mut stored = Vec::with_capacity(appended.len());
         let mut forget = false;
-        for ((slot, item, event, _), result) in valid.into_iter().zip(appended) {
+        let mut results = appended.into_iter();
+        for ((item, verdict), outcome) in items.into_iter().zip(outcomes.iter_mut()) {
+            let (Ok((event, _)), None) = (verdict, &outcome) else {
+                continue;
+            };
             let (position, event_id) = (item.position, event.event_id);
-            outcomes[slot] = Some(match result {
+            let result = results.next().expect("one result per valid item");
+            *outcome = Some(match result {
                 Appended::Stored(seq) => {
                     stored.push((seq, event));
                     Outcome::Accepted {
@@ -372,7 +383,7 @@ impl Ingestor {
                 Appended::Duplicate => Outcome::Duplicate { position, event_id },
                 Appended::Conflict => {
                     forget |= References::declares(event.event_type());
-                    reject(item, Rejection::new("/event_id", CONFLICT), &mut dead)
+                    reject(&item, Rejection::new("/event_id", CONFLICT), &mut dead)
                 }
             });
         }
