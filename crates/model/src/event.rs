@@ -46,11 +46,17 @@ pub(crate) fn non_empty(path: &str, s: &str) -> Result<(), DecodeError> {
     bounded(path, s, MAX_ID_LEN)
 }
 
+/// Whether `s` has more than `max` characters; counted only when its bytes
+/// are more (a character is at least one byte), which ids and names rarely are.
+fn longer_than(s: &str, max: usize) -> bool {
+    s.len() > max && s.chars().count() > max
+}
+
 fn bounded(path: &str, s: &str, max: usize) -> Result<(), DecodeError> {
     if s.trim().is_empty() {
         return Err(DecodeError::new(path, "must not be empty"));
     }
-    if s.chars().count() > max {
+    if longer_than(s, max) {
         return Err(DecodeError::new(
             path,
             format!("longer than {max} characters"),
@@ -61,7 +67,7 @@ fn bounded(path: &str, s: &str, max: usize) -> Result<(), DecodeError> {
 
 fn text(path: &str, s: &Option<String>) -> Result<(), DecodeError> {
     match s {
-        Some(s) if s.chars().count() > MAX_TEXT_LEN => Err(DecodeError::new(
+        Some(s) if longer_than(s, MAX_TEXT_LEN) => Err(DecodeError::new(
             path,
             format!("longer than {MAX_TEXT_LEN} characters"),
         )),
