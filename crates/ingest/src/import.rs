@@ -57,8 +57,9 @@ pub enum ImportError {
 /// before the next is stored. `progress(bytes_read, batch)` runs after each
 /// batch and takes it (its outcomes, and the events stored for projections).
 ///
-/// A second thread reads and judges the next batch while this one stores
-/// the last, so reading, judging and storing overlap.
+/// A thread reads the next batches while another judges one (on every
+/// core) and this one stores the last, so reading, judging and storing
+/// overlap.
 ///
 /// Interrupting an import loses nothing acknowledged; running it again stores
 /// only what is missing (the rest comes back as duplicates).
@@ -77,21 +78,31 @@ pub fn import_file(
     let judge = ingestor.judge();
     let mut summary = ImportSummary::default();
     std::thread::scope(|scope| {
-        // one judged batch waits while another is stored
+        // one batch read waits while another is judged, and one judged
+        // batch while another is stored; a closed channel means the stage
+        // after it stopped (storing failed: its error is the one reported)
+        let (read_tx, read_rx) = mpsc::sync_channel(1);
         let (tx, rx) = mpsc::sync_channel(1);
         let reader = scope.spawn(move || -> Result<u64, std::io::Error> {
             let mut lines = Lines::new(file, batch_size);
-            while let Some((bytes_read, batch)) = lines.next_batch()? {
+            while let Some(batch) = lines.next_batch()? {
+                if read_tx.send(batch).is_err() {
+                    break;
+                }
+            }
+            Ok(lines.non_blank)
+        });
+        scope.spawn(move || {
+            for (bytes_read, batch) in read_rx {
                 let items: Vec<Item> = batch
                     .into_par_iter()
                     .with_min_len(256)
                     .map(|(line_no, buf)| parse_raw_line(line_no, buf))
                     .collect();
                 if tx.send((bytes_read, judge.judge(items))).is_err() {
-                    break; // storing failed: its error is the one reported
+                    break;
                 }
             }
-            Ok(lines.non_blank)
         });
         for (bytes_read, judged) in rx {
             let batch = ingestor.store(&channel, judged)?;
