@@ -257,7 +257,7 @@ impl Timeline {
         self.tail = Some((seq, event.event_id));
         let at = event.occurred_at;
         self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
-        let subject = event.subject.clone();
+        let subject = &event.subject;
         if self.changes.is_some() {
             let own = match &event.data {
                 EventData::EmployeeHired(_)
@@ -285,30 +285,27 @@ impl Timeline {
             }
         }
         match &event.data {
-            EventData::FrameworkPublished(f) => {
-                self.frameworks
-                    .entry(subject)
-                    .or_default()
-                    .insert(at, seq, f.clone())
-            }
+            EventData::FrameworkPublished(f) => self
+                .frameworks
+                .entry(subject.clone())
+                .or_default()
+                .insert(at, seq, f.clone()),
             EventData::OrgUnitDefined(u) => {
                 self.units
-                    .entry(subject)
+                    .entry(subject.clone())
                     .or_default()
                     .insert(at, seq, u.clone())
             }
-            EventData::RoleProfileDefined(r) => {
-                self.roles
-                    .entry(subject)
-                    .or_default()
-                    .insert(at, seq, r.clone())
-            }
-            EventData::PositionDefined(p) => {
-                self.positions
-                    .entry(subject)
-                    .or_default()
-                    .insert(at, seq, p.clone())
-            }
+            EventData::RoleProfileDefined(r) => self
+                .roles
+                .entry(subject.clone())
+                .or_default()
+                .insert(at, seq, r.clone()),
+            EventData::PositionDefined(p) => self
+                .positions
+                .entry(subject.clone())
+                .or_default()
+                .insert(at, seq, p.clone()),
             EventData::EmployeeHired(h) => {
                 self.employee(subject).hired.insert(at, seq, h.name.clone())
             }
@@ -354,14 +351,14 @@ impl Timeline {
             }
             EventData::SuccessionNominated(n) => self
                 .plans
-                .entry(subject)
+                .entry(subject.clone())
                 .or_default()
                 .entry(n.candidate_id.clone())
                 .or_default()
                 .insert(at, seq, PlanChange::Nominated(n.readiness)),
             EventData::SuccessionWithdrawn(w) => self
                 .plans
-                .entry(subject)
+                .entry(subject.clone())
                 .or_default()
                 .entry(w.candidate_id.clone())
                 .or_default()
@@ -369,7 +366,13 @@ impl Timeline {
         }
     }
 
-    fn employee(&mut self, id: String) -> &mut EmployeeHistory {
-        self.employees.entry(id).or_default()
+    /// The employee's history, made when new; the id is copied only then
+    /// (nearly every event is about an employee already known).
+    fn employee(&mut self, id: &str) -> &mut EmployeeHistory {
+        if !self.employees.contains_key(id) {
+            self.employees
+                .insert(id.to_string(), EmployeeHistory::default());
+        }
+        self.employees.get_mut(id).expect("just made")
     }
 }
