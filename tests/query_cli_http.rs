@@ -324,4 +324,28 @@ fn query_import_stores_the_files_and_answers_as_ingest_then_query() {
         None
     );
     assert_eq!(status(&fresh)["events"], status(&reference)["events"]);
+
+    // --timings says how long each step took, the total being the first two
+    let out = run(
+        cadre(&fresh)
+            .args(["query", "gaps", "--quiet", "--timings", "--import"])
+            .arg(&a)
+            .args(["--output", tmp.path().join("answer.json").to_str().unwrap()]),
+        0,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("cadre "))
+        .unwrap_or_else(|| panic!("no timings: {stderr}"));
+    let secs = |step: &str| -> f64 {
+        let (_, rest) = line.split_once(&format!("{step} ")).expect(step);
+        rest.split(" s").next().unwrap().parse().expect(step)
+    };
+    let (import, tables, total) = (secs("import"), secs("tables"), secs("total"));
+    assert!(
+        import > 0.0 && tables > 0.0 && secs("written") >= 0.0,
+        "{line}"
+    );
+    assert!((import + tables - total).abs() < 0.0015, "{line}");
 }

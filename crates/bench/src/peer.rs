@@ -20,16 +20,28 @@ pub struct PeerOptions {
     pub script: PathBuf,
 }
 
-/// The comparison on one file.
+/// The comparison on one file, measured two ways: by each tool's own clock
+/// around the same work (the file loaded, the tables computed), and as
+/// whole processes (start to exit, the answer written).
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerFigures {
-    /// DuckDB's own time: `read_json` of the file plus the SQL (no interpreter start).
+    /// DuckDB's own clock: `read_json` of the file plus the SQL, the rows
+    /// fetched (not the interpreter's start, nor writing the rows out).
     pub duckdb_secs: f64,
-    /// cadre's time for the same result: the file ingested and folded as it
-    /// is stored, then the gap tables (`SizeFigures::end_to_end_secs`).
+    /// cadre's own clock for the same work (`SizeFigures::end_to_end_own_secs`):
+    /// the file ingested durably and folded as it is stored, then the gap
+    /// tables (not writing them out).
     pub cadre_secs: f64,
     /// `cadre_secs / duckdb_secs`.
     pub ratio: f64,
+    /// The DuckDB script as a process, wall clock: the interpreter's start,
+    /// the work, the roll-up written out, the exit.
+    pub duckdb_process_secs: f64,
+    /// `cadre query gaps --import` as a process, wall clock
+    /// (`SizeFigures::end_to_end_secs`).
+    pub cadre_process_secs: f64,
+    /// `cadre_process_secs / duckdb_process_secs`.
+    pub process_ratio: f64,
     /// The DuckDB version that ran.
     pub duckdb_version: String,
     /// Figures compared.
@@ -80,6 +92,7 @@ pub(crate) fn compare(cadre: &[Value], duck: &[Value]) -> Result<usize, String> 
 /// What the peer computed, and how long it took.
 pub(crate) struct PeerRun {
     duckdb_secs: f64,
+    duckdb_process_secs: f64,
     duckdb_version: String,
     units: Vec<Value>,
 }
@@ -93,6 +106,7 @@ pub(crate) fn run(
     end: chrono::NaiveDate,
 ) -> Result<PeerRun, BenchError> {
     let out_path = events.with_file_name("duckdb-units.json");
+    let started = std::time::Instant::now();
     let out = Command::new(&options.python)
         .arg(&options.script)
         .arg(events)
@@ -105,6 +119,7 @@ pub(crate) fn run(
             options.python.display(),
             options.script.display()
         )))?;
+    let duckdb_process_secs = started.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         return Err(BenchError::Check(format!(
@@ -123,9 +138,7 @@ pub(crate) fn run(
         .and_then(|l| l.split(':').next())
         .unwrap_or_default()
         .to_string();
-    let duckdb_secs: f64 = line
-        .rsplit_once("total ")
-        .and_then(|(_, t)| t.trim_end_matches(" s").trim().parse().ok())
+    let duckdb_secs = total_secs(line)
         .ok_or_else(|| BenchError::Check(format!("unreadable peer timing: {line}")))?;
     let text = std::fs::read_to_string(&out_path)
         .map_err(io(format!("cannot read {}", out_path.display())))?;
@@ -133,15 +146,30 @@ pub(crate) fn run(
         .map_err(|e| BenchError::Check(format!("the peer's roll-up is not JSON: {e}")))?;
     Ok(PeerRun {
         duckdb_secs,
+        duckdb_process_secs,
         duckdb_version,
         units,
     })
 }
 
-/// Compares the peer's roll-up with cadre's `gaps`, and the times.
-pub(crate) fn figures(run: PeerRun, gaps: &QueryOutput, cadre_secs: f64) -> PeerFigures {
+/// The seconds after `total ` in a timing line, as DuckDB's script and
+/// `cadre query --timings` print them:
+/// `duckdb 2.0.0: load 0.123 s, gap tables 0.456 s, total 0.579 s`.
+pub(crate) fn total_secs(line: &str) -> Option<f64> {
+    let (_, rest) = line.rsplit_once("total ")?;
+    rest.split(" s").next()?.trim().parse().ok()
+}
+
+/// Compares the peer's roll-up with cadre's `gaps`, and the times: cadre's
+/// own clock and its process's wall clock.
+pub(crate) fn figures(
+    run: PeerRun,
+    gaps: &QueryOutput,
+    (cadre_secs, cadre_process_secs): (f64, f64),
+) -> PeerFigures {
     let PeerRun {
         duckdb_secs,
+        duckdb_process_secs,
         duckdb_version,
         units: duck,
     } = run;
@@ -157,6 +185,9 @@ pub(crate) fn figures(run: PeerRun, gaps: &QueryOutput, cadre_secs: f64) -> Peer
         duckdb_secs,
         cadre_secs,
         ratio: cadre_secs / duckdb_secs.max(1e-9),
+        duckdb_process_secs,
+        cadre_process_secs,
+        process_ratio: cadre_process_secs / duckdb_process_secs.max(1e-9),
         duckdb_version,
         figures,
         difference,
@@ -167,6 +198,16 @@ pub(crate) fn figures(run: PeerRun, gaps: &QueryOutput, cadre_secs: f64) -> Peer
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_total_is_read_from_either_tools_timing_line() {
+        let duck = "duckdb 2.0.0: load 1.584 s, gap tables 1.973 s, total 3.557 s";
+        assert_eq!(total_secs(duck), Some(3.557));
+        let cadre =
+            "cadre 0.1.0: import 2.301 s, tables 0.642 s, total 2.943 s, answer written 0.171 s";
+        assert_eq!(total_secs(cadre), Some(2.943));
+        assert_eq!(total_secs("cadre 0.1.0: import 2.301 s"), None);
+    }
 
     #[test]
     fn equal_roll_ups_count_their_figures_and_a_difference_is_named() {

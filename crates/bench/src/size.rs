@@ -35,6 +35,9 @@ pub struct SizeFigures {
     /// as it is stored, then the snapshot, the frames and every gap table
     /// written out.
     pub end_to_end_secs: f64,
+    /// The same command's own clock (`--timings`): from its start to the gap
+    /// tables computed, before they are written out and the process exits.
+    pub end_to_end_own_secs: f64,
     /// Seconds to read the log back and decode every event (no projection).
     pub read_secs: f64,
     /// Seconds of the projection alone: folding the decoded events into the timeline, one thread.
@@ -206,14 +209,15 @@ fn recompute(
 /// From the NDJSON file to the gap tables as a user gets them: `cadre query
 /// gaps --import FILE --format json` in a process of its own, on a fresh data
 /// directory (removed after): the import folds every event as it stores it,
-/// and the answer is written to a file. Returns the wall time and that file
-/// (read only when it is compared, so that this process does not hold it
-/// through the phases whose memory it measures).
+/// and the answer is written to a file. Returns the wall time, the command's
+/// own clock up to the tables computed (`--timings`), and that file (read
+/// only when it is compared, so that this process does not hold it through
+/// the phases whose memory it measures).
 fn end_to_end(
     options: &Options,
     dir: &Path,
     events_path: &Path,
-) -> Result<(f64, std::path::PathBuf), BenchError> {
+) -> Result<(f64, f64, std::path::PathBuf), BenchError> {
     let data = dir.join("end-to-end");
     let answer = dir.join("end-to-end.json");
     let mut command = std::process::Command::new(&options.exe);
@@ -222,7 +226,7 @@ fn end_to_end(
         .env_remove("CADRE_DATA_DIR")
         .arg("--data-dir")
         .arg(&data)
-        .args(["query", "gaps", "--quiet", "--format", "json"])
+        .args(["query", "gaps", "--quiet", "--timings", "--format", "json"])
         .args(["--as-of", &options.end.to_string()])
         .args(["--batch-size", &options.batch_size.to_string()])
         .arg("--import")
@@ -242,8 +246,14 @@ fn end_to_end(
             String::from_utf8_lossy(&out.stderr)
         )));
     }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let own = stderr
+        .lines()
+        .find(|l| l.starts_with("cadre "))
+        .and_then(peer::total_secs)
+        .ok_or_else(|| BenchError::Check(format!("no timings from query --timings: {stderr}")))?;
     std::fs::remove_dir_all(&data).map_err(io(format!("cannot remove {}", data.display())))?;
-    Ok((secs, answer))
+    Ok((secs, own, answer))
 }
 
 /// Where the answer written to `path` first differs from `expected`; the
@@ -295,7 +305,7 @@ pub(crate) fn measure(
     progress(&format!(
         "{employees} employees: end to end, cadre query gaps --import (a process of its own)"
     ));
-    let (end_to_end_secs, answer) = end_to_end(options, &dir, &events_path)?;
+    let (end_to_end_secs, end_to_end_own_secs, answer) = end_to_end(options, &dir, &events_path)?;
 
     progress(&format!("{employees} employees: ingesting {events} events"));
     memory::reset_peak();
@@ -409,7 +419,7 @@ pub(crate) fn measure(
         )));
     }
 
-    let peer = peer_run.map(|r| peer::figures(r, &gaps, end_to_end_secs));
+    let peer = peer_run.map(|r| peer::figures(r, &gaps, (end_to_end_own_secs, end_to_end_secs)));
     if !options.keep {
         std::fs::remove_dir_all(&dir).map_err(io(format!("cannot remove {}", dir.display())))?;
     }
@@ -421,6 +431,7 @@ pub(crate) fn measure(
         ingest_secs,
         ingest_events_per_sec: rate(events, ingest_secs),
         end_to_end_secs,
+        end_to_end_own_secs,
         read_secs,
         projection_secs,
         projection_events_per_sec: rate(events, projection_secs),

@@ -819,6 +819,7 @@ fn erase(data: &Path, a: EraseArgs) -> Result<ExitCode> {
 fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {
     let kind = QueryKind::parse(&a.kind).expect("clap checks the kind");
     let as_of = cadre_analytics::parse_as_of(a.as_of.as_deref()).map_err(anyhow::Error::msg)?;
+    let started = std::time::Instant::now();
     let (timeline, rejected) = if a.import.is_empty() {
         (fold(data, &reader(data)?)?, 0)
     } else {
@@ -847,8 +848,10 @@ fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {
         position: a.position,
     };
     let (levels, analytics) = (&settings.levels, &settings.analytics);
+    let read = started.elapsed().as_secs_f64();
     let prepared = cadre_analytics::Prepared::new(&timeline, levels, analytics, as_of)?;
     let out = cadre_analytics::run_prepared(&prepared, &timeline, levels, analytics, &request)?;
+    let computed = started.elapsed().as_secs_f64();
     // the process ends after the answer: the system takes its memory back at
     // once, where freeing the projection and the snapshot piece by piece
     // took 0.3 to 0.4 s at 100k
@@ -910,6 +913,19 @@ fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {
             }
             w.flush()?;
         }
+    }
+    if a.timings {
+        let step = if a.import.is_empty() {
+            "read"
+        } else {
+            "import"
+        };
+        eprintln!(
+            "cadre {}: {step} {read:.3} s, tables {:.3} s, total {computed:.3} s, answer written {:.3} s",
+            env!("CARGO_PKG_VERSION"),
+            computed - read,
+            started.elapsed().as_secs_f64() - computed,
+        );
     }
     if rejected > 0 {
         eprintln!(
