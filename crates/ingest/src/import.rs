@@ -81,8 +81,8 @@ pub fn import_file(
         // one batch read waits while another is judged, and one judged
         // batch while another is stored; a closed channel means the stage
         // after it stopped (storing failed: its error is the one reported)
-        let (read_tx, read_rx) = mpsc::sync_channel(1);
-        let (tx, rx) = mpsc::sync_channel(1);
+        let (read_tx, read_rx) = mpsc::sync_channel(2);
+        let (tx, rx) = mpsc::sync_channel(2);
         let reader = scope.spawn(move || -> Result<u64, std::io::Error> {
             let mut lines = Lines::new(file, batch_size);
             while let Some(batch) = lines.next_batch()? {
@@ -131,7 +131,7 @@ pub fn import_and_fold(
     mut progress: impl FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Vec<(u64, Event)>>(2);
+        let (tx, rx) = mpsc::sync_channel::<Vec<(u64, Event)>>(4);
         let folder = scope.spawn(move || {
             for stored in rx {
                 for (seq, event) in &stored {
