@@ -206,10 +206,11 @@ const DECODED: &[EventType] = &[
     EventType::PotentialRated,
     EventType::EmployeeHired,
     EventType::EmployeeAssigned,
+    EventType::PositionDefined,
 ];
 
 /// The event in `text` when its type is one of the commonest (assessments,
-/// trainings, performance and potential ratings, hires, moves) and it
+/// trainings, performance and potential ratings, hires, moves, positions) and it
 /// decodes with the id and dates spelled as the schema spells them; `None`
 /// when it is for the schemas to judge. Beyond the schemas' rules, serde reads a
 /// struct from an array and an enumeration from a one-key object; the

@@ -135,6 +135,10 @@ fn bases() -> Vec<Value> {
         envelope("potential.rated", json!({"potential": "high"})),
         envelope("employee.hired", json!({"name": "Ada Obi"})),
         envelope("employee.assigned", json!({"position_id": "pos-1"})),
+        envelope(
+            "position.defined",
+            json!({"title": "Head of HR", "role_id": "r1", "org_unit_id": "u1", "critical": true}),
+        ),
     ]
 }
 
