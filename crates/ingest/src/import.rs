@@ -13,6 +13,8 @@ use cadre_model::Event;
 use cadre_projection::Timeline;
 
 use crate::body::{is_blank, parse_raw_line, Item};
+use cadre_log::Unsynced;
+
 use crate::store::{Batch, IngestError, Ingestor};
 
 /// Totals of one import.
@@ -67,7 +69,7 @@ pub fn import_file(
     ingestor: &mut Ingestor,
     path: &Path,
     batch_size: usize,
-    mut progress: impl FnMut(u64, Batch),
+    mut progress: impl FnMut(u64, Batch) + Send,
 ) -> Result<ImportSummary, ImportError> {
     let read_err = |source| ImportError::Read {
         path: path.display().to_string(),
@@ -76,7 +78,6 @@ pub fn import_file(
     let file = File::open(path).map_err(read_err)?;
     let channel = format!("file:{}", path.display());
     let judge = ingestor.judge();
-    let mut summary = ImportSummary::default();
     std::thread::scope(|scope| {
         // one batch read waits while another is judged, and one judged
         // batch while another is stored; a closed channel means the stage
@@ -104,11 +105,39 @@ pub fn import_file(
                 }
             }
         });
+        // each batch's fsync runs on a thread of its own while the next
+        // batch is checked and written; a batch counts, and is reported,
+        // only once its fsync has returned
+        let (sync_tx, sync_rx) = mpsc::sync_channel::<(u64, Batch, Option<Unsynced>)>(1);
+        let syncer = scope.spawn(move || -> Result<ImportSummary, IngestError> {
+            let mut summary = ImportSummary::default();
+            for (bytes_read, batch, unsynced) in sync_rx {
+                if let Some(u) = unsynced {
+                    u.sync()?;
+                }
+                summary.add(&batch);
+                progress(bytes_read, batch);
+            }
+            Ok(summary)
+        });
+        let mut stored = Ok(());
         for (bytes_read, judged) in rx {
-            let batch = ingestor.store(&channel, judged)?;
-            summary.add(&batch);
-            progress(bytes_read, batch);
+            match ingestor.store_unsynced(&channel, judged) {
+                Ok((batch, unsynced)) => {
+                    if sync_tx.send((bytes_read, batch, unsynced)).is_err() {
+                        break; // the sync failed: its error is the one reported
+                    }
+                }
+                Err(e) => {
+                    stored = Err(e);
+                    break;
+                }
+            }
         }
+        drop(sync_tx);
+        let synced = syncer.join().expect("the syncing thread does not panic");
+        stored?;
+        let mut summary = synced?;
         summary.lines = reader
             .join()
             .expect("the reading thread does not panic")
@@ -128,7 +157,7 @@ pub fn import_and_fold(
     path: &Path,
     batch_size: usize,
     timeline: &mut Timeline,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64) + Send,
 ) -> Result<ImportSummary, ImportError> {
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<Vec<(u64, Event)>>(4);

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 
-use cadre_log::{Appended, Log, LogError, LogOptions, LogReader, Record, Recovery};
+use cadre_log::{Appended, Log, LogError, LogOptions, LogReader, Record, Recovery, Unsynced};
 use cadre_model::{Event, EventType};
 use cadre_projection::References;
 use chrono::{DateTime, Utc};
@@ -298,6 +298,30 @@ impl Ingestor {
     /// Stores a batch judged by [`Ingestor::judge`]: checks what each event
     /// refers to, in batch order, then stores as [`Ingestor::ingest`] does.
     pub fn store(&mut self, channel: &str, judged: Judged) -> Result<Batch, IngestError> {
+        let (batch, unsynced) = self.store_with(channel, judged, false)?;
+        debug_assert!(unsynced.is_none());
+        Ok(batch)
+    }
+
+    /// Stores a batch as [`Ingestor::store`] does but leaves the log's last
+    /// `fsync` to the caller ([`Log::append_batch_unsynced`]): no outcome
+    /// may be reported before [`Unsynced::sync`] returns, and after a failed
+    /// sync this ingestor must not be used again. Dead letters are synced
+    /// here. For an import, which checks the next batch while this one syncs.
+    pub fn store_unsynced(
+        &mut self,
+        channel: &str,
+        judged: Judged,
+    ) -> Result<(Batch, Option<Unsynced>), IngestError> {
+        self.store_with(channel, judged, true)
+    }
+
+    fn store_with(
+        &mut self,
+        channel: &str,
+        judged: Judged,
+        defer_sync: bool,
+    ) -> Result<(Batch, Option<Unsynced>), IngestError> {
         let Judged { now, items } = judged;
         // the items stay where the judging threads put them: each event is
         // moved once, into `stored`
@@ -350,11 +374,16 @@ impl Ingestor {
                 .filter(|(_, o)| o.is_none())
                 .filter_map(|((item, verdict), _)| Some((item, verdict.as_ref().ok()?)))
         };
-        let appended = self.log.append_batch(valid().map(|(item, (e, canonical))| {
+        let records = valid().map(|(item, (e, canonical))| {
             let text = canonical.as_deref().unwrap_or(item.raw.as_bytes());
             (e.event_id, text)
-        }));
-        let appended = match appended {
+        });
+        let appended = if defer_sync {
+            self.log.append_batch_unsynced(records)
+        } else {
+            self.log.append_batch(records).map(|a| (a, None))
+        };
+        let (appended, unsynced) = match appended {
             Ok(a) => a,
             Err(e) => {
                 // forget what the unstored part of the batch declared
@@ -394,13 +423,14 @@ impl Ingestor {
             self.dead
                 .append_batch(dead.iter().map(|(id, b)| (*id, b.as_slice())))?;
         }
-        Ok(Batch {
+        let batch = Batch {
             outcomes: outcomes
                 .into_iter()
                 .map(|o| o.expect("every item has an outcome"))
                 .collect(),
             stored,
-        })
+        };
+        Ok((batch, unsynced))
     }
 
     /// Calls `f` with every stored event in log order.

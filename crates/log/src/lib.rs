@@ -86,6 +86,26 @@ impl LogError {
     }
 }
 
+/// A batch written by [`Log::append_batch_unsynced`], durable once
+/// [`Unsynced::sync`] returns.
+#[derive(Debug)]
+pub struct Unsynced {
+    file: File,
+    path: PathBuf,
+}
+
+impl Unsynced {
+    /// Makes the batch durable (one `fsync` of its segment).
+    pub fn sync(self) -> Result<(), LogError> {
+        crash_point("log.before_fsync");
+        self.file
+            .sync_data()
+            .map_err(|e| LogError::io(&self.path, e))?;
+        crash_point("log.after_fsync");
+        Ok(())
+    }
+}
+
 /// What happened to one record handed to [`Log::append_batch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Appended {
@@ -338,6 +358,36 @@ impl Log {
     where
         I: IntoIterator<Item = (Uuid, &'a [u8])>,
     {
+        let (out, unsynced) = self.append(records, false)?;
+        debug_assert!(unsynced.is_none());
+        Ok(out)
+    }
+
+    /// Appends a batch as [`Log::append_batch`] does, but leaves its last
+    /// `fsync` to the caller: the records are written, and are durable only
+    /// once [`Unsynced::sync`] returns. Until then no outcome may be taken as
+    /// acknowledged, and if that `fsync` fails the log must not be used again
+    /// in this process (what was written unacknowledged comes back as
+    /// duplicates on a retry after reopening). The caller can check and
+    /// append the next batch while this one syncs.
+    pub fn append_batch_unsynced<'a, I>(
+        &mut self,
+        records: I,
+    ) -> Result<(Vec<Appended>, Option<Unsynced>), LogError>
+    where
+        I: IntoIterator<Item = (Uuid, &'a [u8])>,
+    {
+        self.append(records, true)
+    }
+
+    fn append<'a, I>(
+        &mut self,
+        records: I,
+        defer_sync: bool,
+    ) -> Result<(Vec<Appended>, Option<Unsynced>), LogError>
+    where
+        I: IntoIterator<Item = (Uuid, &'a [u8])>,
+    {
         let records = records.into_iter();
         let n = records.size_hint().0;
         let mut out = Vec::with_capacity(n);
@@ -346,7 +396,7 @@ impl Log {
         // ids entered in `self.ids` whose records are not durable yet: taken
         // out again if the batch fails
         let mut pending: Vec<Uuid> = Vec::with_capacity(n);
-        let appended = self.append_records(records, &mut buf, &mut pending, &mut out);
+        let appended = self.append_records(records, &mut buf, &mut pending, &mut out, defer_sync);
         if appended.is_err() {
             for id in &pending {
                 self.ids.remove(id);
@@ -356,7 +406,7 @@ impl Log {
         if buf.capacity() <= MAX_SCRATCH {
             self.scratch = buf;
         }
-        appended.map(|()| out)
+        appended.map(|unsynced| (out, unsynced))
     }
 
     /// [`Log::append_batch`]'s work. Each new id enters the index as its
@@ -369,7 +419,8 @@ impl Log {
         buf: &mut Vec<u8>,
         pending: &mut Vec<Uuid>,
         out: &mut Vec<Appended>,
-    ) -> Result<(), LogError> {
+        defer_sync: bool,
+    ) -> Result<Option<Unsynced>, LogError> {
         self.ids.reserve(out.capacity());
         for (id, payload) in records {
             if payload.len() > MAX_RECORD_LEN {
@@ -401,29 +452,55 @@ impl Log {
             encode(buf, id, crc, false, payload);
             out.push(Appended::Stored((self.ids.len() - 1) as u64));
         }
+        let mut unsynced = None;
         if !buf.is_empty() {
-            self.write_and_sync(buf)?;
+            if defer_sync {
+                self.write(buf)?;
+                let path = self.segments.last().expect("active segment").clone();
+                let file = self
+                    .active
+                    .try_clone()
+                    .map_err(|e| LogError::io(&path, e))?;
+                unsynced = Some(Unsynced { file, path });
+            } else {
+                self.write_and_sync(buf)?;
+            }
             buf.clear();
         }
         pending.clear();
-        Ok(())
+        Ok(unsynced)
     }
 
     fn write_and_sync(&mut self, buf: &[u8]) -> Result<(), LogError> {
+        self.write_then(buf, |f| {
+            crash_point("log.before_fsync");
+            f.sync_data()
+        })?;
+        crash_point("log.after_fsync");
+        Ok(())
+    }
+
+    /// Writes `buf` without syncing it ([`Log::append_batch_unsynced`]).
+    fn write(&mut self, buf: &[u8]) -> Result<(), LogError> {
+        self.write_then(buf, |_| Ok(()))
+    }
+
+    /// Writes `buf`, then `then` (a sync); on failure of either, leaves no
+    /// half-written tail behind.
+    fn write_then(
+        &mut self,
+        buf: &[u8],
+        then: impl FnOnce(&File) -> io::Result<()>,
+    ) -> Result<(), LogError> {
         let path = self.segments.last().expect("active segment").clone();
         crash_point("log.before_write");
-        let res = self.active.write_all(buf).and_then(|_| {
-            crash_point("log.before_fsync");
-            self.active.sync_data()
-        });
+        let res = self.active.write_all(buf).and_then(|_| then(&self.active));
         if let Err(e) = res {
-            // Leave no half-written tail behind a failed append.
             let _ = self.active.set_len(self.active_len);
             let _ = self.active.seek(SeekFrom::Start(self.active_len));
             return Err(LogError::io(&path, e));
         }
         self.active_len += buf.len() as u64;
-        crash_point("log.after_fsync");
         Ok(())
     }
 
@@ -977,6 +1054,40 @@ mod tests {
         let err = Log::open(tmp.path(), LogOptions::default()).unwrap_err();
         assert!(matches!(err, LogError::Corrupt { offset: 0, .. }), "{err}");
         assert_eq!(fs::read(&seg).unwrap(), bytes, "nothing truncated");
+    }
+
+    #[test]
+    fn an_unsynced_batch_is_stored_once_synced_and_its_ids_known_at_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut log, _) = open(tmp.path());
+        let (out, unsynced) = log
+            .append_batch_unsynced([(id(1), &b"one"[..]), (id(2), &b"two"[..])])
+            .unwrap();
+        assert_eq!(out, [Appended::Stored(0), Appended::Stored(1)]);
+        // the next batch is checked against it before it is synced
+        let (out, next) = log
+            .append_batch_unsynced([(id(2), &b"two"[..]), (id(3), &b"three"[..])])
+            .unwrap();
+        assert_eq!(out, [Appended::Duplicate, Appended::Stored(2)]);
+        unsynced.expect("a write to sync").sync().unwrap();
+        next.expect("a write to sync").sync().unwrap();
+        // a batch of duplicates only writes nothing
+        let (out, none) = log.append_batch_unsynced([(id(1), &b"one"[..])]).unwrap();
+        assert_eq!(out, [Appended::Duplicate]);
+        assert!(none.is_none());
+        drop(log);
+        let (log, rec) = open(tmp.path());
+        assert!(rec.is_none());
+        let payloads: Vec<Vec<u8>> = log
+            .read_all()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.payload)
+            .collect();
+        assert_eq!(
+            payloads,
+            [b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]
+        );
     }
 
     #[test]
