@@ -9,12 +9,11 @@ use serde::Serialize;
 
 use rayon::prelude::*;
 
+use cadre_log::Unsynced;
 use cadre_model::Event;
 use cadre_projection::Timeline;
 
 use crate::body::{is_blank, parse_raw_line, Item};
-use cadre_log::Unsynced;
-
 use crate::store::{Batch, IngestError, Ingestor};
 
 /// Totals of one import.
@@ -60,8 +59,9 @@ pub enum ImportError {
 /// batch and takes it (its outcomes, and the events stored for projections).
 ///
 /// A thread reads the next batches while another judges one (on every
-/// core) and this one stores the last, so reading, judging and storing
-/// overlap.
+/// core), this one stores the last, and a fourth waits for the `fsync` of
+/// the one before, so reading, judging, storing and syncing overlap;
+/// `progress` runs on that fourth thread, once the batch is durable.
 ///
 /// Interrupting an import loses nothing acknowledged; running it again stores
 /// only what is missing (the rest comes back as duplicates).

@@ -97,13 +97,16 @@ pub struct Unsynced {
 impl Unsynced {
     /// Makes the batch durable (one `fsync` of its segment).
     pub fn sync(self) -> Result<(), LogError> {
-        crash_point("log.before_fsync");
-        self.file
-            .sync_data()
-            .map_err(|e| LogError::io(&self.path, e))?;
+        fsync(&self.file).map_err(|e| LogError::io(&self.path, e))?;
         crash_point("log.after_fsync");
         Ok(())
     }
+}
+
+/// The `fsync` that makes appended records durable, after its crash point.
+fn fsync(file: &File) -> io::Result<()> {
+    crash_point("log.before_fsync");
+    file.sync_data()
 }
 
 /// What happened to one record handed to [`Log::append_batch`].
@@ -412,7 +415,7 @@ impl Log {
     /// [`Log::append_batch`]'s work. Each new id enters the index as its
     /// record is buffered (one lookup per record, which is a cache miss in
     /// an index of millions), and is listed in `pending` until its record is
-    /// synced.
+    /// synced (or, with `defer_sync`, written).
     fn append_records<'a>(
         &mut self,
         records: impl Iterator<Item = (Uuid, &'a [u8])>,
@@ -472,10 +475,7 @@ impl Log {
     }
 
     fn write_and_sync(&mut self, buf: &[u8]) -> Result<(), LogError> {
-        self.write_then(buf, |f| {
-            crash_point("log.before_fsync");
-            f.sync_data()
-        })?;
+        self.write_then(buf, fsync)?;
         crash_point("log.after_fsync");
         Ok(())
     }
