@@ -506,10 +506,14 @@ impl Log {
 
     fn roll(&mut self) -> Result<(), LogError> {
         let path = create_segment(&self.dir, self.segments.len())?;
-        self.active = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(|e| LogError::io(&path, e))?;
+        let full = std::mem::replace(
+            &mut self.active,
+            OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map_err(|e| LogError::io(&path, e))?,
+        );
+        leave_cache(&full);
         self.active_len = HEADER_LEN;
         self.segments.push(path);
         Ok(())
@@ -800,6 +804,24 @@ fn finish_rewrite(dir: &Path) -> Result<(), LogError> {
         sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// Tells the kernel it need not keep a full segment's pages in its cache.
+///
+/// Appends stream through the page cache once and are read back rarely
+/// (a replay, a rewrite), so a log written for gigabytes would otherwise
+/// fill the cache, evicting what other files need, and take a fresh page
+/// for every 4 KiB it writes. Advice only: pages not yet written back stay
+/// until they are, nothing is lost, and a later read fetches them again.
+/// Only the active segment stays cached (up to `segment_bytes`).
+fn leave_cache(segment: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        // failure (a filesystem without page cache) changes nothing
+        let _ = rustix::fs::fadvise(segment, 0, None, rustix::fs::Advice::DontNeed);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = segment;
 }
 
 fn create_segment(dir: &Path, n: usize) -> Result<PathBuf, LogError> {
