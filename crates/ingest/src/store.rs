@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 
-use cadre_log::{Appended, Log, LogError, LogOptions, LogReader, Record, Recovery, Unsynced};
+use cadre_log::{
+    Appended, Log, LogError, LogOptions, LogReader, Record, Recovery, Sealed, Unsynced,
+};
 use cadre_model::{Event, EventType};
 use cadre_projection::References;
 use chrono::{DateTime, Utc};
@@ -179,9 +181,10 @@ pub struct Judged {
     items: Vec<(Item, Verdict)>,
 }
 
-/// An item's event and its canonical text for the log (`None` when the item
-/// was received in exactly that text), or why it is refused.
-type Verdict = Result<(Event, Option<Vec<u8>>), Rejection>;
+/// An item's event and its canonical text sealed for the log, or why it is
+/// refused. An item received in exactly its canonical text gives its text to
+/// the seal and keeps an empty `raw` ([`received`]).
+type Verdict = Result<(Event, Sealed), Rejection>;
 
 impl Judge {
     /// Judges every item of a batch, on every core.
@@ -190,23 +193,41 @@ impl Judge {
         let items = items
             .into_par_iter()
             .with_min_len(256)
-            .map(|item| {
-                let judged = self.one(&item, now);
+            .map_init(Vec::new, |scratch, mut item| {
+                let judged = self.one(&mut item, scratch, now);
                 (item, judged)
             })
             .collect();
         Judged { now, items }
     }
 
-    fn one(&self, item: &Item, now: DateTime<Utc>) -> Verdict {
+    fn one(&self, item: &mut Item, scratch: &mut Vec<u8>, now: DateTime<Utc>) -> Verdict {
         let event = self.validator.judge(item)?;
         check_dates(&event, now, self.max_future_hours)?;
-        let mut bytes = Vec::with_capacity(item.raw.len() + 32);
-        event.write_json(&mut bytes);
-        // the storing thread frees what it is handed: one buffer, not two,
-        // when the item came in canonical text
-        let canonical = (bytes != item.raw.as_bytes()).then_some(bytes);
-        Ok((event, canonical))
+        scratch.clear();
+        event.write_json(scratch);
+        // one buffer per event, not two, freed by the storing thread: the
+        // text as received when it is canonical already
+        let text = if scratch[..] == *item.raw.as_bytes() {
+            std::mem::take(&mut item.raw).into_bytes()
+        } else {
+            scratch.clone()
+        };
+        // sealed here, while the text is in this core's cache: the storing
+        // thread, which bounds an import, only copies it
+        let sealed = Sealed::new(event.event_id, text);
+        Ok((event, sealed))
+    }
+}
+
+/// The text an item was received in, for its dead letter: an item whose
+/// canonical text was its text gave it to its seal ([`Verdict`]).
+fn received(item: &Item, verdict: &Verdict) -> String {
+    match verdict {
+        Ok((_, sealed)) if item.raw.is_empty() => {
+            String::from_utf8_lossy(sealed.payload()).into_owned()
+        }
+        _ => item.raw.clone(),
     }
 }
 
@@ -327,31 +348,35 @@ impl Ingestor {
         // moved once, into `stored`
         let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(items.len());
         let mut dead: Vec<(Uuid, Vec<u8>)> = Vec::new();
-        let reject = |item: &Item, rej: Rejection, dead: &mut Vec<(Uuid, Vec<u8>)>| {
-            let event_id = item.parse().ok().and_then(|v| {
-                v.get("event_id")?
-                    .as_str()
-                    .map(|s| s.chars().take(64).collect())
-            });
-            let letter = DeadLetter {
-                received_at: now,
-                channel: channel.to_string(),
-                position: item.position,
-                path: rej.path.clone(),
-                reason: rej.reason.clone(),
-                raw: item.raw.clone(),
+        let reject =
+            |item: &Item, verdict: &Verdict, rej: Rejection, dead: &mut Vec<(Uuid, Vec<u8>)>| {
+                let event_id = match verdict {
+                    Ok((event, _)) => Some(event.event_id.to_string()),
+                    Err(_) => item.parse().ok().and_then(|v| {
+                        v.get("event_id")?
+                            .as_str()
+                            .map(|s| s.chars().take(64).collect())
+                    }),
+                };
+                let letter = DeadLetter {
+                    received_at: now,
+                    channel: channel.to_string(),
+                    position: item.position,
+                    path: rej.path.clone(),
+                    reason: rej.reason.clone(),
+                    raw: received(item, verdict),
+                };
+                dead.push((
+                    Uuid::new_v4(),
+                    serde_json::to_vec(&letter).expect("serializes"),
+                ));
+                Outcome::Rejected {
+                    position: item.position,
+                    event_id,
+                    path: rej.path,
+                    reason: rej.reason,
+                }
             };
-            dead.push((
-                Uuid::new_v4(),
-                serde_json::to_vec(&letter).expect("serializes"),
-            ));
-            Outcome::Rejected {
-                position: item.position,
-                event_id,
-                path: rej.path,
-                reason: rej.reason,
-            }
-        };
         for (item, verdict) in &items {
             let checked = match verdict {
                 Ok((event, _)) => self.check_references(event).map(|()| event),
@@ -363,7 +388,7 @@ impl Ingestor {
                     self.references.note(event);
                     None
                 }
-                Err(rej) => Some(reject(item, rej, &mut dead)),
+                Err(rej) => Some(reject(item, verdict, rej, &mut dead)),
             });
         }
         // the valid items (those without an outcome yet), in order
@@ -374,10 +399,7 @@ impl Ingestor {
                 .filter(|(_, o)| o.is_none())
                 .filter_map(|((item, verdict), _)| Some((item, verdict.as_ref().ok()?)))
         };
-        let records = valid().map(|(item, (e, canonical))| {
-            let text = canonical.as_deref().unwrap_or(item.raw.as_bytes());
-            (e.event_id, text)
-        });
+        let records = valid().map(|(_, (_, sealed))| sealed);
         let appended = if defer_sync {
             self.log.append_batch_unsynced(records)
         } else {
@@ -395,7 +417,7 @@ impl Ingestor {
         let mut forget = false;
         let mut results = appended.into_iter();
         for ((item, verdict), outcome) in items.into_iter().zip(outcomes.iter_mut()) {
-            let (Ok((event, _)), None) = (verdict, &outcome) else {
+            let (Ok((event, sealed)), None) = (verdict, &outcome) else {
                 continue;
             };
             let (position, event_id) = (item.position, event.event_id);
@@ -412,7 +434,8 @@ impl Ingestor {
                 Appended::Duplicate => Outcome::Duplicate { position, event_id },
                 Appended::Conflict => {
                     forget |= References::declares(event.event_type());
-                    reject(&item, Rejection::new("/event_id", CONFLICT), &mut dead)
+                    let conflict = Rejection::new("/event_id", CONFLICT);
+                    reject(&item, &Ok((event, sealed)), conflict, &mut dead)
                 }
             });
         }

@@ -72,9 +72,23 @@ fn the_log_keeps_canonical_text_and_a_resend_in_any_text_is_a_duplicate() {
     let mut changed = a.clone();
     changed["data"]["name"] = json!("Ann Lee");
     let lines = format!("{}\n{}\n", changed, canonical(&changed));
-    assert_eq!(
-        statuses(&mut ingestor, parse_lines(lines.as_bytes())),
-        ["rejected", "rejected"]
-    );
+    let batch = ingestor
+        .ingest("test", parse_lines(lines.as_bytes()))
+        .expect("stored");
+    for outcome in &batch.outcomes {
+        let Outcome::Rejected { event_id, path, .. } = outcome else {
+            panic!("a conflict is refused: {outcome:?}");
+        };
+        assert_eq!(event_id.as_deref(), a["event_id"].as_str());
+        assert_eq!(path, "/event_id");
+    }
     assert_eq!(stored_texts(&ingestor).len(), 2, "nothing stored twice");
+    // each dead letter keeps the text as it came, canonical or not
+    let raws: Vec<String> = ingestor
+        .read_dead_letters()
+        .expect("dead letters")
+        .into_iter()
+        .map(|d| d.raw)
+        .collect();
+    assert_eq!(raws, [changed.to_string(), canonical(&changed)]);
 }

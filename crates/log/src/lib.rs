@@ -120,6 +120,56 @@ pub enum Appended {
     Conflict,
 }
 
+/// A record to append: its id, its checksum and its payload.
+///
+/// Implemented by `(Uuid, &[u8])`, whose checksum is computed as the record
+/// is appended, and by [`&Sealed`](Sealed), whose checksum was computed
+/// beforehand.
+pub trait AsRecord {
+    /// The record's id, the checksum of id and payload, and the payload.
+    fn as_record(&self) -> (Uuid, u32, &[u8]);
+}
+
+impl AsRecord for (Uuid, &[u8]) {
+    fn as_record(&self) -> (Uuid, u32, &[u8]) {
+        (self.0, checksum(self.0, self.1), self.1)
+    }
+}
+
+/// A payload with its record's checksum, computed where the payload is
+/// made, while its bytes are in that core's cache (for an import, on the
+/// judging threads): appending it only copies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    id: Uuid,
+    crc: u32,
+    payload: Vec<u8>,
+}
+
+impl Sealed {
+    /// Seals `payload` as the record of `id`.
+    pub fn new(id: Uuid, payload: Vec<u8>) -> Sealed {
+        let crc = checksum(id, &payload);
+        Sealed { id, crc, payload }
+    }
+
+    /// The record's id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The payload.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+}
+
+impl AsRecord for &Sealed {
+    fn as_record(&self) -> (Uuid, u32, &[u8]) {
+        (self.id, self.crc, &self.payload)
+    }
+}
+
 /// A torn or corrupt tail found and removed when the log was opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovery {
@@ -357,9 +407,9 @@ impl Log {
     ///
     /// On error nothing in the batch may be taken as stored; records that did
     /// reach the disk are recognised as duplicates when the batch is retried.
-    pub fn append_batch<'a, I>(&mut self, records: I) -> Result<Vec<Appended>, LogError>
+    pub fn append_batch<I>(&mut self, records: I) -> Result<Vec<Appended>, LogError>
     where
-        I: IntoIterator<Item = (Uuid, &'a [u8])>,
+        I: IntoIterator<Item: AsRecord>,
     {
         let (out, unsynced) = self.append(records, false)?;
         debug_assert!(unsynced.is_none());
@@ -373,23 +423,23 @@ impl Log {
     /// in this process (what was written unacknowledged comes back as
     /// duplicates on a retry after reopening). The caller can check and
     /// append the next batch while this one syncs.
-    pub fn append_batch_unsynced<'a, I>(
+    pub fn append_batch_unsynced<I>(
         &mut self,
         records: I,
     ) -> Result<(Vec<Appended>, Option<Unsynced>), LogError>
     where
-        I: IntoIterator<Item = (Uuid, &'a [u8])>,
+        I: IntoIterator<Item: AsRecord>,
     {
         self.append(records, true)
     }
 
-    fn append<'a, I>(
+    fn append<I>(
         &mut self,
         records: I,
         defer_sync: bool,
     ) -> Result<(Vec<Appended>, Option<Unsynced>), LogError>
     where
-        I: IntoIterator<Item = (Uuid, &'a [u8])>,
+        I: IntoIterator<Item: AsRecord>,
     {
         let records = records.into_iter();
         let n = records.size_hint().0;
@@ -416,16 +466,17 @@ impl Log {
     /// record is buffered (one lookup per record, which is a cache miss in
     /// an index of millions), and is listed in `pending` until its record is
     /// synced (or, with `defer_sync`, written).
-    fn append_records<'a>(
+    fn append_records(
         &mut self,
-        records: impl Iterator<Item = (Uuid, &'a [u8])>,
+        records: impl Iterator<Item: AsRecord>,
         buf: &mut Vec<u8>,
         pending: &mut Vec<Uuid>,
         out: &mut Vec<Appended>,
         defer_sync: bool,
     ) -> Result<Option<Unsynced>, LogError> {
         self.ids.reserve(out.capacity());
-        for (id, payload) in records {
+        for record in records {
+            let (id, crc, payload) = record.as_record();
             if payload.len() > MAX_RECORD_LEN {
                 return Err(LogError::TooLarge(payload.len()));
             }
@@ -434,7 +485,6 @@ impl Log {
                 buf.clear();
                 pending.clear();
             }
-            let crc = checksum(id, payload);
             match self.ids.entry(id) {
                 std::collections::hash_map::Entry::Occupied(stored) => {
                     out.push(if *stored.get() == crc || self.rewritten.contains(&id) {
@@ -961,6 +1011,31 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(all[1].payload, b"two");
         assert_eq!(all[1].id, id(2));
+    }
+
+    #[test]
+    fn a_sealed_record_is_stored_as_the_same_record_unsealed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mut log, _) = open(tmp.path());
+        let sealed = [
+            Sealed::new(id(1), b"one".to_vec()),
+            Sealed::new(id(2), b"two".to_vec()),
+        ];
+        let out = log.append_batch(&sealed).unwrap();
+        assert_eq!(out, vec![Appended::Stored(0), Appended::Stored(1)]);
+        // the same records unsealed are duplicates; other content, a conflict
+        let out = log
+            .append_batch([(id(1), &b"one"[..]), (id(2), &b"2"[..])])
+            .unwrap();
+        assert_eq!(out, vec![Appended::Duplicate, Appended::Conflict]);
+        drop(log);
+        // the checksums the seals carried are the ones a reader checks
+        let (log, recovery) = open(tmp.path());
+        assert!(recovery.is_none());
+        let all = log.read_all().unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!((all[0].id, &all[0].payload[..]), (id(1), &b"one"[..]));
+        assert_eq!((all[1].id, &all[1].payload[..]), (id(2), &b"two"[..]));
     }
 
     #[test]
