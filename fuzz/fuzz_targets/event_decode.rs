@@ -1,12 +1,14 @@
 //! Event decoding and validation: any bytes, as a request body or an NDJSON
 //! file, are split into items and each item judged without a panic; an item
 //! that is accepted re-encodes to JSON that is accepted again as the same event,
-//! and the fast path (decoding alone) accepts nothing the schemas refuse.
+//! the fast path (decoding alone) accepts nothing the schemas refuse, and the
+//! hand-written reader of compact text reads what serde reads, as serde does.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use cadre_ingest::{decoded_as_schema_judges, parse_body, parse_lines, Validator};
+use cadre_model::Event;
 use libfuzzer_sys::fuzz_target;
 
 fn validator() -> &'static Validator {
@@ -25,6 +27,13 @@ fuzz_target!(|data: &[u8]| {
             .is_none()
             .then(|| decoded_as_schema_judges(&item.raw))
             .flatten();
+        if let Some(compact) = Event::from_compact_json(&item.raw) {
+            assert_eq!(
+                Event::from_json_exact(&item.raw).ok(),
+                Some(compact),
+                "the compact reader and serde read two events"
+            );
+        }
         let judged = v.judge(&item);
         if item.unreadable.is_some() {
             assert!(judged.is_err(), "an item that is not UTF-8 was accepted");

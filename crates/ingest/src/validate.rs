@@ -218,7 +218,8 @@ const DECODED: &[EventType] = &[
 /// arrays of the event's own shape (a brace or bracket inside a string
 /// sends the item to the schemas too, which costs time, not correctness).
 pub fn decoded_as_schema_judges(text: &str) -> Option<Event> {
-    let event = Event::from_json_exact(text).ok()?;
+    // the hand-written reader of compact text first, serde for the rest
+    let event = Event::from_compact_json(text).or_else(|| Event::from_json_exact(text).ok())?;
     if !DECODED.contains(&event.event_type()) {
         return None;
     }

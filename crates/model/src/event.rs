@@ -468,6 +468,17 @@ struct WireText<'a> {
     data: &'a serde_json::value::RawValue,
 }
 
+/// The envelope's fields as read from text, the payload apart.
+pub(crate) struct TextEnvelope<'a> {
+    pub(crate) event_id: &'a str,
+    pub(crate) event_type: &'a str,
+    pub(crate) schema_version: u32,
+    pub(crate) occurred_at: &'a str,
+    pub(crate) recorded_at: &'a str,
+    pub(crate) source: String,
+    pub(crate) subject: String,
+}
+
 /// One event: what happened, to whom, when, and according to which system.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -531,20 +542,42 @@ impl Event {
     fn from_text(text: &str, exact: bool) -> Result<Event, DecodeError> {
         let wire: WireText<'_> =
             serde_json::from_str(text).map_err(|e| DecodeError::serde("", &e))?;
+        let envelope = TextEnvelope {
+            event_id: &wire.event_id,
+            event_type: &wire.event_type,
+            schema_version: wire.schema_version,
+            occurred_at: &wire.occurred_at,
+            recorded_at: &wire.recorded_at,
+            source: wire.source,
+            subject: wire.subject,
+        };
+        Event::from_envelope(envelope, exact, |t| {
+            EventData::decode_text(t, wire.data.get())
+        })
+    }
+
+    /// The event of an envelope read from text ([`Event::from_text`]'s
+    /// second half, shared with the compact reader), `data` decoding its
+    /// payload once its type is known.
+    pub(crate) fn from_envelope(
+        wire: TextEnvelope<'_>,
+        exact: bool,
+        data: impl FnOnce(EventType) -> Result<EventData, DecodeError>,
+    ) -> Result<Event, DecodeError> {
         if exact {
-            if !is_hyphenated_uuid(&wire.event_id) {
+            if !is_hyphenated_uuid(wire.event_id) {
                 return Err(DecodeError::new("/event_id", "not a hyphenated UUID"));
             }
             for (path, at) in [
-                ("/occurred_at", &wire.occurred_at),
-                ("/recorded_at", &wire.recorded_at),
+                ("/occurred_at", wire.occurred_at),
+                ("/recorded_at", wire.recorded_at),
             ] {
                 if !is_exact_date_time(at) {
                     return Err(DecodeError::new(path, "not an RFC 3339 date-time"));
                 }
             }
         }
-        let event_id = Uuid::parse_str(&wire.event_id)
+        let event_id = Uuid::parse_str(wire.event_id)
             .map_err(|e| DecodeError::new("/event_id", e.to_string()))?;
         let date = |path: &str, at: &str| {
             read_exact_date_time(at).map_or_else(
@@ -556,15 +589,15 @@ impl Event {
                 Ok,
             )
         };
-        let occurred_at = date("/occurred_at", &wire.occurred_at)?;
-        let recorded_at = date("/recorded_at", &wire.recorded_at)?;
+        let occurred_at = date("/occurred_at", wire.occurred_at)?;
+        let recorded_at = date("/recorded_at", wire.recorded_at)?;
         Event::assemble(
             event_id,
-            &wire.event_type,
+            wire.event_type,
             wire.schema_version,
             (occurred_at, recorded_at),
             (wire.source, wire.subject),
-            |t| EventData::decode_text(t, wire.data.get()),
+            data,
         )
     }
 

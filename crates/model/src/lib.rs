@@ -9,6 +9,7 @@
 //! JSON Schema in `schemas/`; the decoder here must accept exactly what those
 //! schemas accept, and a test holds the two together.
 
+mod compact;
 mod event;
 mod framework;
 mod text;
