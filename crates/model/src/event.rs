@@ -344,8 +344,10 @@ macro_rules! event_types {
         }
 
         /// The payload of an event, by type.
+        /// A framework, far larger than the other payloads and rare, is
+        /// boxed: an event is moved several times on its way from the
+        /// reader to the log and the projection, and each move copies it.
         #[derive(Debug, Clone, PartialEq)]
-        #[allow(clippy::large_enum_variant)]
         pub enum EventData {
             $( #[doc = concat!("`", $name, "`")] $variant($payload), )*
         }
@@ -387,7 +389,7 @@ macro_rules! event_types {
 }
 
 event_types! {
-    FrameworkPublished => "framework.published", Framework;
+    FrameworkPublished => "framework.published", Box<Framework>;
     OrgUnitDefined => "org_unit.defined", OrgUnitDefined;
     RoleProfileDefined => "role_profile.defined", RoleProfileDefined;
     PositionDefined => "position.defined", PositionDefined;

@@ -289,7 +289,7 @@ impl Timeline {
                 .frameworks
                 .entry(subject.clone())
                 .or_default()
-                .insert(at, seq, f.clone()),
+                .insert(at, seq, Framework::clone(f)),
             EventData::OrgUnitDefined(u) => {
                 self.units
                     .entry(subject.clone())

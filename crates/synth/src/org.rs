@@ -170,7 +170,11 @@ pub(crate) fn build(cfg: &SynthConfig, em: &mut Emitter<'_>) {
     let frameworks = seed_frameworks();
     let (cam, ken) = (&frameworks[0], &frameworks[1]);
     for f in &frameworks {
-        em.emit(setup, &f.id, EventData::FrameworkPublished(f.clone()));
+        em.emit(
+            setup,
+            &f.id,
+            EventData::FrameworkPublished(Box::new(f.clone())),
+        );
     }
     let roles = roles(cam, ken);
     for r in &roles {
