@@ -571,11 +571,16 @@ where
     bad.map_or(Ok(resumed && !mismatch), Err)
 }
 
-/// Decodes one stored record.
+/// Decodes one stored record: stored text is canonical, which the compact
+/// reader reads; serde reads anything else (an erasure's redaction, a
+/// record of an older version).
 fn decode(seq: u64, payload: &[u8]) -> Result<Event, IngestError> {
     std::str::from_utf8(payload)
         .map_err(|e| e.to_string())
-        .and_then(|t| Event::from_json(t).map_err(|e| e.to_string()))
+        .and_then(|t| {
+            Event::from_compact_json(t)
+                .map_or_else(|| Event::from_json(t).map_err(|e| e.to_string()), Ok)
+        })
         .map_err(|reason| IngestError::Stored { seq, reason })
 }
 
