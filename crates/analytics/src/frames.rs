@@ -1,5 +1,6 @@
 //! Snapshot to frames: the flat tables every roll-up starts from.
 
+use cadre_model::RoleProfileDefined;
 use cadre_projection::{EffectiveLevel, EmployeeState, Snapshot};
 use chrono::Duration;
 use polars::prelude::*;
@@ -131,6 +132,18 @@ fn pairs_in_runs(s: &Snapshot, cfg: &AnalyticsConfig, fewest: usize) -> PolarsRe
     Ok(out)
 }
 
+/// An employee's role, unit and role profile, when they have all three:
+/// the employees who have pairs.
+fn placed<'a>(
+    s: &'a Snapshot,
+    e: &'a EmployeeState,
+) -> Option<(&'a String, &'a String, &'a RoleProfileDefined)> {
+    let (Some(role_id), Some(unit_id)) = (&e.role_id, &e.org_unit_id) else {
+        return None;
+    };
+    Some((role_id, unit_id, s.roles.get(role_id)?))
+}
+
 /// The fewest employees whose pairs are built on a core of their own.
 const PAIRS_RUN: usize = 4096;
 
@@ -149,21 +162,15 @@ where
     // every column sized once: grown row by row, each doubled several times,
     // copied and touched twice the memory (at 1M employees, 5.4 million
     // rows in 21 columns)
-    let (rows, people) = employees.clone().fold((0, 0), |(rows, people), e| {
-        match (
-            &e.org_unit_id,
-            e.role_id.as_ref().and_then(|r| s.roles.get(r)),
-        ) {
-            (Some(_), Some(profile)) => (rows + profile.requirements.len(), people + 1),
-            _ => (rows, people),
-        }
-    });
+    let (rows, people) = employees
+        .clone()
+        .filter_map(|e| placed(s, e))
+        .fold((0, 0), |(rows, people), (_, _, profile)| {
+            (rows + profile.requirements.len(), people + 1)
+        });
     let mut c = PairColumns::with_capacity(rows, people);
     for e in employees {
-        let (Some(role_id), Some(unit_id)) = (&e.role_id, &e.org_unit_id) else {
-            continue;
-        };
-        let Some(profile) = s.roles.get(role_id) else {
+        let Some((role_id, unit_id, profile)) = placed(s, e) else {
             continue;
         };
         let first = c.fit_weight.len();

@@ -153,11 +153,6 @@ impl Sealed {
         Sealed { id, crc, payload }
     }
 
-    /// The record's id.
-    pub fn id(&self) -> Uuid {
-        self.id
-    }
-
     /// The payload.
     pub fn payload(&self) -> &[u8] {
         &self.payload
