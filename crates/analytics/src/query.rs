@@ -185,6 +185,16 @@ impl Prepared {
     pub fn as_of(&self) -> DateTime<Utc> {
         self.snapshot.as_of
     }
+
+    /// The organisation as of its date.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The frames built from the snapshot.
+    pub fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
 }
 
 /// Runs a query against the timeline.

@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use cadre_ingest::{Ingestor, StoreLayout};
 use serde::Serialize;
 
 use crate::{io, BenchError, Options};
@@ -64,25 +63,32 @@ pub(crate) fn measure(
     drop(text);
 
     progress("Kafka: consuming");
-    let (mut ingestor, _) = Ingestor::open(&StoreLayout::new(dir.join("data")))?;
+    let engine = cadre_engine::Engine::open(&dir.join("data"), Default::default())
+        .map_err(|e| failed("cannot open the data directory", e))?;
     let started = Instant::now();
     let mut source =
         cadre_kafka::Source::new(&cfg).map_err(|e| failed("cannot join the group", e))?;
-    let mut total = cadre_kafka::Progress::default();
-    let deadline = started + Duration::from_secs(600);
-    while total.accepted < events {
-        if Instant::now() > deadline {
-            return Err(BenchError::Check(format!(
-                "the consumer stored {} of {events} events in 600 s",
-                total.accepted
-            )));
-        }
-        let p = source
-            .step(Duration::from_millis(500), &mut |items| {
-                ingestor.ingest("kafka", items)
-            })
-            .map_err(|e| failed("consuming failed", e))?;
-        total.add(p);
+    // the engine's own loop, as `cadre consume` runs it: stored, folded, committed
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let run = cadre_engine::RunOptions {
+        idle_exit: Some(Duration::from_secs(60)),
+        retry: false,
+    };
+    let mut accepted = 0;
+    let total = engine
+        .run_source(&mut source, &stop, &run, |p| {
+            accepted += p.accepted;
+            if accepted >= events || started.elapsed() > Duration::from_secs(600) {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+        .map_err(|e| failed("consuming failed", e))?;
+    if total.accepted < events {
+        return Err(BenchError::Check(format!(
+            "the consumer stored {} of {events} events in {:.0} s",
+            total.accepted,
+            started.elapsed().as_secs_f64()
+        )));
     }
     let consume_secs = started.elapsed().as_secs_f64();
     if total.rejected > 0 {
@@ -91,7 +97,7 @@ pub(crate) fn measure(
             total.rejected
         )));
     }
-    drop(ingestor);
+    drop(engine);
     if !options.keep {
         std::fs::remove_dir_all(&dir).map_err(io(format!("cannot remove {}", dir.display())))?;
     }

@@ -9,8 +9,9 @@ use anyhow::{Context, Result};
 use cadre_clickhouse::{
     derive, ClickHouseConfig, Cursor, Deriver, ExportMetrics, Exporter, Warehouse,
 };
+use cadre_engine::{Engine, Subscriber};
 use cadre_ingest::{StoreLayout, StoreReader};
-use cadre_server::Service;
+use cadre_model::Event;
 
 use crate::settings::Settings;
 use crate::{ClickhouseArgs, ClickhouseCommand};
@@ -81,13 +82,10 @@ fn export_once(
     settings: Settings,
     as_of: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<ExitCode> {
-    let reader = StoreReader::open(&StoreLayout::new(data))
-        .with_context(|| format!("cannot open the data directory {}", data.display()))?;
-    let t = crate::commands::fold(data, &reader)?;
-    let events = t.applied();
-    let t = Arc::new(t);
-    let (policy, analytics) = (settings.levels, settings.analytics);
-    let derive: Arc<Deriver> = Arc::new(move |plan| derive(&t, &policy, &analytics, plan));
+    let engine = Arc::new(crate::commands::read_engine(data, &settings)?);
+    let events = engine.status().events;
+    let derive: Arc<Deriver> =
+        Arc::new(move |plan| engine.with_timeline(|t, p, a| derive(t, p, a, plan)));
     let mut exporter = Exporter::open(cfg, data, None)?;
     if let Some(t) = as_of {
         exporter.set_as_of(t);
@@ -144,25 +142,39 @@ fn status(data: &Path, cfg: &ClickHouseConfig) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The exporter as a subscriber of the engine: hands each stored batch to
+/// the exporter's task, which keeps its own durable cursor.
+struct ToExporter(tokio::sync::mpsc::UnboundedSender<Vec<(u64, Event)>>);
+
+impl Subscriber for ToExporter {
+    fn name(&self) -> &str {
+        "clickhouse"
+    }
+
+    fn stored(&self, batch: &[(u64, Event)]) {
+        // a closed channel means the exporter stopped: what it missed stays
+        // in the log and goes at its next start, from its cursor
+        let _ = self.0.send(batch.to_vec());
+    }
+}
+
 /// Starts the exporter of `serve --clickhouse` on `rt`: it hears of every
-/// event the service stores and exports from the service's projection.
+/// event the engine stores and exports from the engine's projection.
 pub(crate) fn attach(
-    service: &Arc<Service>,
+    engine: &Arc<Engine>,
     cfg: &ClickHouseConfig,
     data: &Path,
     rt: &tokio::runtime::Runtime,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>> {
-    let metrics = ExportMetrics::new(service.metrics().registry())
+    let metrics = ExportMetrics::new(engine.metrics().registry())
         .context("cannot register the ClickHouse metrics")?;
     let exporter = Exporter::open(cfg, data, Some(metrics))?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    service.set_observer(Box::new(move |stored| {
-        let _ = tx.send(stored.to_vec());
-    }));
-    let svc = service.clone();
+    engine.subscribe(Arc::new(ToExporter(tx)));
+    let engine = engine.clone();
     let derive: Arc<Deriver> =
-        Arc::new(move |plan| svc.with_timeline(|t, p, a| derive(t, p, a, plan)));
+        Arc::new(move |plan| engine.with_timeline(|t, p, a| derive(t, p, a, plan)));
     eprintln!(
         "exporting to ClickHouse at {}, database {}, shard {}",
         cfg.url, cfg.database, cfg.shard

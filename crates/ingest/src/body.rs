@@ -1,4 +1,8 @@
-//! Splitting a request body or a file into items.
+//! The decoder seam: bytes (a request body, a file) into items.
+//!
+//! [`Decoder`] is the closed list of formats cadre reads; HTTP picks one by
+//! `Content-Type`, file import by the file's name, and both then judge and
+//! store the items the same way. A new input format is a new variant here.
 
 use serde_json::Value;
 
@@ -42,6 +46,65 @@ impl Item {
 /// One NDJSON line as an item.
 pub fn parse_line(position: usize, line: &str) -> Item {
     Item::text(position, line.to_string())
+}
+
+/// A format items arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoder {
+    /// One item per non-blank line, whatever the first line looks like.
+    Ndjson,
+    /// One JSON event, a JSON array of events, or NDJSON, told apart by their first bytes.
+    Json,
+}
+
+impl Decoder {
+    /// Splits `bytes` into items.
+    pub fn decode(self, bytes: &[u8]) -> Vec<Item> {
+        match self {
+            Decoder::Ndjson => parse_lines(bytes),
+            Decoder::Json => parse_body(bytes),
+        }
+    }
+
+    /// The decoder for a declared media type: NDJSON when declared so,
+    /// otherwise told apart by the body itself.
+    pub fn for_media_type(media_type: Option<&str>) -> Decoder {
+        let declared = media_type
+            .map(|t| t.split(';').next().unwrap_or_default().trim())
+            .unwrap_or_default();
+        let ndjson = [
+            "application/x-ndjson",
+            "application/ndjson",
+            "application/jsonl",
+        ]
+        .iter()
+        .any(|n| declared.eq_ignore_ascii_case(n));
+        if ndjson {
+            Decoder::Ndjson
+        } else {
+            Decoder::Json
+        }
+    }
+
+    /// The decoder for a file: a `.json` file holds one event or an array of
+    /// them (or NDJSON); anything else is NDJSON, read a batch of lines at a time.
+    pub fn for_path(path: &std::path::Path) -> Decoder {
+        let json = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if json {
+            Decoder::Json
+        } else {
+            Decoder::Ndjson
+        }
+    }
+
+    /// Whether the format can be read a line at a time (a file of any size
+    /// in bounded memory); otherwise the whole input is read first.
+    pub fn streams(self) -> bool {
+        self == Decoder::Ndjson
+    }
 }
 
 /// Splits a body holding one JSON event, a JSON array of events, or NDJSON.
@@ -152,6 +215,33 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert!(items[0].parse().is_ok());
         assert!(items[1].parse().unwrap_err().reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn decoders_by_media_type_and_file_name() {
+        use std::path::Path;
+        assert_eq!(
+            Decoder::for_media_type(Some("application/x-ndjson; charset=utf-8")),
+            Decoder::Ndjson
+        );
+        assert_eq!(
+            Decoder::for_media_type(Some("application/json")),
+            Decoder::Json
+        );
+        assert_eq!(Decoder::for_media_type(None), Decoder::Json);
+        assert_eq!(
+            Decoder::for_path(Path::new("a/framework.JSON")),
+            Decoder::Json
+        );
+        assert_eq!(
+            Decoder::for_path(Path::new("events.ndjson")),
+            Decoder::Ndjson
+        );
+        // an array read as NDJSON is one broken line; read as JSON, two events
+        let body = b"[{\"a\":1},\n{\"b\":2}]";
+        assert_eq!(Decoder::Json.decode(body).len(), 2);
+        assert_eq!(Decoder::Ndjson.decode(body).len(), 2);
+        assert!(Decoder::Ndjson.decode(body)[0].parse().is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Importing NDJSON files in durable batches.
+//! Importing files in durable batches: NDJSON a batch of lines at a time,
+//! other formats decoded whole by their [`Decoder`] first.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -10,10 +11,8 @@ use serde::Serialize;
 use rayon::prelude::*;
 
 use cadre_log::Unsynced;
-use cadre_model::Event;
-use cadre_projection::Timeline;
 
-use crate::body::{is_blank, parse_raw_line, Item};
+use crate::body::{is_blank, parse_raw_line, Decoder, Item};
 use crate::store::{Batch, IngestError, Ingestor};
 
 /// Totals of one import.
@@ -54,7 +53,14 @@ pub enum ImportError {
     Store(#[from] IngestError),
 }
 
-/// Imports an NDJSON file in batches of `batch_size` lines, each made durable
+/// What the reading thread hands on: lines still to be decoded (NDJSON,
+/// decoded on every core), or items a whole-file decoder made.
+enum Read {
+    Lines(Vec<NumberedLine>),
+    Items(Vec<Item>),
+}
+
+/// Imports a file in batches of `batch_size` items, each made durable
 /// before the next is stored. `progress(bytes_read, batch)` runs after each
 /// batch and takes it (its outcomes, and the events stored for projections).
 ///
@@ -76,6 +82,7 @@ pub fn import_file(
         source,
     };
     let file = File::open(path).map_err(read_err)?;
+    let decoder = Decoder::for_path(path);
     let channel = format!("file:{}", path.display());
     let judge = ingestor.judge();
     std::thread::scope(|scope| {
@@ -85,21 +92,27 @@ pub fn import_file(
         let (read_tx, read_rx) = mpsc::sync_channel(2);
         let (tx, rx) = mpsc::sync_channel(2);
         let reader = scope.spawn(move || -> Result<u64, std::io::Error> {
+            if !decoder.streams() {
+                return read_whole(file, decoder, batch_size, &read_tx);
+            }
             let mut lines = Lines::new(file, batch_size);
-            while let Some(batch) = lines.next_batch()? {
-                if read_tx.send(batch).is_err() {
+            while let Some((bytes_read, batch)) = lines.next_batch()? {
+                if read_tx.send((bytes_read, Read::Lines(batch))).is_err() {
                     break;
                 }
             }
             Ok(lines.non_blank)
         });
         scope.spawn(move || {
-            for (bytes_read, batch) in read_rx {
-                let items: Vec<Item> = batch
-                    .into_par_iter()
-                    .with_min_len(256)
-                    .map(|(line_no, buf)| parse_raw_line(line_no, buf))
-                    .collect();
+            for (bytes_read, read) in read_rx {
+                let items: Vec<Item> = match read {
+                    Read::Lines(lines) => lines
+                        .into_par_iter()
+                        .with_min_len(256)
+                        .map(|(line_no, buf)| parse_raw_line(line_no, buf))
+                        .collect(),
+                    Read::Items(items) => items,
+                };
                 if tx.send((bytes_read, judge.judge(items))).is_err() {
                     break;
                 }
@@ -146,36 +159,30 @@ pub fn import_file(
     })
 }
 
-/// Imports an NDJSON file as [`import_file`] does and folds every event it
-/// stores into `timeline`, as `cadre serve` folds what it stores: the events
-/// go straight from the judging threads into the projection, with no read of
-/// the log after. The fold runs on a thread of its own beside the storing, a
-/// batch behind it. `timeline` must hold the log as it was before the
-/// import. `progress(bytes_read)` runs after each batch is stored.
-pub fn import_and_fold(
-    ingestor: &mut Ingestor,
-    path: &Path,
+/// Reads a whole file, decodes it, and hands its items on in batches;
+/// returns how many items it held.
+fn read_whole(
+    mut file: File,
+    decoder: Decoder,
     batch_size: usize,
-    timeline: &mut Timeline,
-    mut progress: impl FnMut(u64) + Send,
-) -> Result<ImportSummary, ImportError> {
-    std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Vec<(u64, Event)>>(4);
-        let folder = scope.spawn(move || {
-            for stored in rx {
-                for (seq, event) in &stored {
-                    timeline.apply(*seq, event);
-                }
-            }
-        });
-        let summary = import_file(ingestor, path, batch_size, move |bytes, batch| {
-            // a closed channel means the fold panicked: joining it says so
-            let _ = tx.send(batch.stored);
-            progress(bytes);
-        });
-        folder.join().expect("the fold does not panic");
-        summary
-    })
+    read_tx: &mpsc::SyncSender<(u64, Read)>,
+) -> Result<u64, std::io::Error> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    let items = decoder.decode(&bytes);
+    let n = items.len() as u64;
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let batch: Vec<Item> = items.by_ref().take(batch_size.max(1)).collect();
+        // progress in bytes: all of them were read before the first batch
+        if read_tx
+            .send((bytes.len() as u64, Read::Items(batch)))
+            .is_err()
+        {
+            break;
+        }
+    }
+    Ok(n)
 }
 
 /// A line's number in its file, and its bytes.

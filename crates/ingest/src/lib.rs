@@ -1,8 +1,9 @@
 //! The way in: every event, from HTTP or from a file, passes through here.
 //!
-//! Ingest owns three jobs. It **parses** request bodies and files (one JSON
+//! Ingest owns three jobs. It **decodes** request bodies and files (one JSON
 //! event, a JSON array, or NDJSON) into items without letting one broken line
-//! spoil its neighbours ([`parse_body`]). It **validates** each item against
+//! spoil its neighbours ([`Decoder`]), and names the [`Source`] seam that
+//! pulled channels (Kafka) implement. It **validates** each item against
 //! the JSON Schema of its type and version in `schemas/` and then decodes it
 //! into the typed [`cadre_model::Event`] ([`Validator`]). And it **stores**:
 //! valid events go to the durable event log, invalid ones to the dead-letter
@@ -13,11 +14,13 @@
 
 mod body;
 mod import;
+mod source;
 mod store;
 mod validate;
 
-pub use body::{parse_body, parse_line, parse_lines, Item};
-pub use import::{import_and_fold, import_file, ImportError, ImportSummary};
+pub use body::{parse_body, parse_line, parse_lines, Decoder, Item};
+pub use import::{import_file, ImportError, ImportSummary};
+pub use source::Source;
 pub use store::{
     Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Judge, Judged, Outcome, StoreLayout,
     StoreReader,

@@ -1,10 +1,11 @@
 //! Kafka as cadre's event source.
 //!
-//! A [`Source`] is one member of a consumer group on the events topic. Each
-//! [`Source::step`] reads a batch, hands it to a store (the embedded
-//! [`cadre_ingest::Ingestor`], or a running server's), sends the events the
-//! store rejected to the dead-letter topic with the reason in headers, and
-//! only then commits the batch's offsets. An offset is therefore committed
+//! A [`Source`] is one member of a consumer group on the events topic, and
+//! cadre's [`cadre_ingest::Source`]: the engine reads a batch from it
+//! ([`cadre_ingest::Source::read_batch`]), stores it, and only then settles
+//! it ([`cadre_ingest::Source::settle`]): the events the store rejected go to
+//! the dead-letter topic with the reason in headers, and then the batch's
+//! offsets are committed. An offset is therefore committed
 //! only after the events it covers are durably stored or dead-lettered; a
 //! crash in between redelivers them, and the store recognises them by
 //! `event_id` as duplicates, so every event counts exactly once. When the
@@ -19,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use cadre_ingest::{parse_line, Batch, IngestError, Item, Outcome};
+use cadre_ingest::{parse_line, Batch, Item, Outcome};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
@@ -65,15 +66,13 @@ impl Default for KafkaConfig {
     }
 }
 
-/// What can go wrong talking to Kafka or storing what it delivered.
+/// What can go wrong talking to Kafka; a batch not settled is not
+/// committed, and is read again.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The client failed.
     #[error("kafka: {0}")]
     Kafka(#[from] KafkaError),
-    /// The store failed: nothing of the batch was committed; it will be read again.
-    #[error("the store failed; the batch is not committed and will be read again: {0}")]
-    Store(#[from] IngestError),
     /// A dead letter could not be published: the batch is not committed.
     #[error("cannot publish to the dead-letter topic {topic}: {reason}")]
     DeadLetter {
@@ -85,29 +84,6 @@ pub enum SourceError {
     /// A topic could not be created.
     #[error("cannot create topic {0}: {1}")]
     Topic(String, String),
-}
-
-/// Counts of one [`Source::step`] or of a whole run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Progress {
-    /// Messages read and committed.
-    pub messages: u64,
-    /// Newly stored events.
-    pub accepted: u64,
-    /// Events stored before (redelivered or re-sent).
-    pub duplicate: u64,
-    /// Invalid events sent to the dead-letter topic.
-    pub rejected: u64,
-}
-
-impl Progress {
-    /// Adds another step's counts.
-    pub fn add(&mut self, other: Progress) {
-        self.messages += other.messages;
-        self.accepted += other.accepted;
-        self.duplicate += other.duplicate;
-        self.rejected += other.rejected;
-    }
 }
 
 fn client(brokers: &str) -> ClientConfig {
@@ -235,6 +211,8 @@ pub struct Source {
     resync: HashSet<i32>,
     /// Partitions already sought back to their commit once in this resync.
     sought: HashSet<i32>,
+    /// The batch read and not yet settled.
+    pending: Vec<Read>,
 }
 
 /// A message read, before it is stored.
@@ -262,17 +240,14 @@ impl Source {
             dlq: producer(&cfg.brokers)?,
             resync: HashSet::new(),
             sought: HashSet::new(),
+            pending: Vec::new(),
         })
     }
 
-    /// Reads up to one batch (waiting at most `wait` for the first message),
-    /// stores it, dead-letters what the store rejected, and commits.
-    pub fn step(
-        &mut self,
-        wait: Duration,
-        store: &mut dyn FnMut(Vec<Item>) -> Result<Batch, IngestError>,
-    ) -> Result<Progress, SourceError> {
-        let mut read: Vec<Read> = Vec::new();
+    /// Reads up to one batch, waiting at most `wait` for the first message.
+    fn read(&mut self, wait: Duration) -> Result<Vec<Item>, SourceError> {
+        let mut read: Vec<Read> = std::mem::take(&mut self.pending);
+        read.clear();
         let mut deadline = Instant::now() + wait;
         while read.len() < self.cfg.batch_size {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -303,36 +278,40 @@ impl Source {
                 text,
             });
         }
+        let items = read
+            .iter()
+            .enumerate()
+            .map(|(i, r)| parse_line(i + 1, &r.text))
+            .collect();
+        self.pending = read;
+        Ok(items)
+    }
+
+    /// Sends what the store rejected of the pending batch to the dead-letter
+    /// topic, then commits the batch's offsets.
+    fn settle_pending(&mut self, batch: &Batch) -> Result<(), SourceError> {
+        let read = std::mem::take(&mut self.pending);
         if read.is_empty() {
-            return Ok(Progress::default());
+            return Ok(());
         }
         let mut next: BTreeMap<i32, i64> = BTreeMap::new();
         let mut first: BTreeMap<i32, i64> = BTreeMap::new();
         for r in &read {
             first.entry(r.partition).or_insert(r.offset);
-        }
-        let mut items = Vec::with_capacity(read.len());
-        for (i, r) in read.iter().enumerate() {
             let n = next.entry(r.partition).or_insert(0);
             *n = (*n).max(r.offset + 1);
-            items.push(parse_line(i + 1, &r.text));
         }
-        let batch = store(items)?;
-        let mut p = Progress {
-            messages: read.len() as u64,
-            ..Progress::default()
-        };
+        let mut rejected = 0;
         for o in &batch.outcomes {
             match o {
-                Outcome::Accepted { .. } => p.accepted += 1,
-                Outcome::Duplicate { .. } => p.duplicate += 1,
+                Outcome::Accepted { .. } | Outcome::Duplicate { .. } => {}
                 Outcome::Rejected {
                     position,
                     path,
                     reason,
                     ..
                 } => {
-                    p.rejected += 1;
+                    rejected += 1;
                     let Read {
                         partition,
                         offset,
@@ -370,7 +349,7 @@ impl Source {
                 }
             }
         }
-        if p.rejected > 0 {
+        if rejected > 0 {
             flush(&self.dlq).map_err(|reason| SourceError::DeadLetter {
                 topic: self.cfg.dlq_topic.clone(),
                 reason,
@@ -382,7 +361,7 @@ impl Source {
         }
         tracing::debug!(first = ?first, commit = ?tpl, "committing a batch");
         self.consumer.commit(&tpl, CommitMode::Sync)?;
-        Ok(p)
+        Ok(())
     }
 
     /// Forgets messages of partitions revoked since the last call.
@@ -468,6 +447,30 @@ impl Source {
             out.push((e.partition(), (high - at).max(0)));
         }
         Ok(out)
+    }
+}
+
+impl cadre_ingest::Source for Source {
+    type Error = SourceError;
+
+    fn channel(&self) -> &str {
+        "kafka"
+    }
+
+    fn read_batch(&mut self, wait: Duration) -> Result<Vec<Item>, SourceError> {
+        self.read(wait)
+    }
+
+    fn settle(&mut self, batch: &Batch) -> Result<(), SourceError> {
+        self.settle_pending(batch)
+    }
+
+    fn ready(&self) -> bool {
+        self.assigned()
+    }
+
+    fn lag(&mut self) -> Result<Vec<(i32, i64)>, SourceError> {
+        Source::lag(self)
     }
 }
 

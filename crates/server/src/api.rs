@@ -11,11 +11,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cadre_access::Role;
-use cadre_ingest::{parse_body, parse_lines, Outcome};
+use cadre_ingest::{Decoder, Outcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{require, COOKIE};
+use crate::auth::{require, Caller, COOKIE};
 use crate::{ApiError, Service};
 
 const DASHBOARD: &str = include_str!("../assets/index.html");
@@ -47,7 +47,7 @@ pub(crate) fn router(service: Arc<Service>) -> Router {
         .route("/assets/{file}", get(asset))
         .route("/login", get(login_form).post(login))
         .route("/logout", get(logout).post(logout))
-        .merge(crate::openapi::routes(&service.limits))
+        .merge(crate::openapi::routes(&service))
         .fallback(not_found)
         .with_state(service)
 }
@@ -148,12 +148,11 @@ pub(crate) async fn health() -> Json<Value> {
 
 pub(crate) async fn metrics(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    _: Caller,
 ) -> Result<Response, ApiError> {
-    require(&s, &headers, Role::may_read, "read metrics")?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics().render(),
+        s.engine().metrics().render(),
     )
         .into_response())
 }
@@ -161,9 +160,8 @@ pub(crate) async fn metrics(
 /// `GET /v1/me`: who the token belongs to and what they may do.
 pub(crate) async fn me(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    Caller(who): Caller,
 ) -> Result<Json<Value>, ApiError> {
-    let who = require(&s, &headers, |_| true, "")?;
     Ok(Json(json!({
         "name": who.name,
         "role": who.role.as_str(),
@@ -180,15 +178,14 @@ pub(crate) async fn me(
 
 pub(crate) async fn status(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    _: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    require(&s, &headers, Role::may_read, "read the status")?;
-    let (events, dead, bytes, latest) = tokio::task::spawn_blocking(move || s.status()).await?;
+    let st = tokio::task::spawn_blocking(move || s.engine().status()).await?;
     Ok(Json(json!({
-        "events": events,
-        "dead_letters": dead,
-        "log_bytes": bytes,
-        "latest_occurred_at": latest,
+        "events": st.events,
+        "dead_letters": st.dead_letters,
+        "log_bytes": st.log_bytes,
+        "latest_occurred_at": st.latest,
     })))
 }
 
@@ -199,10 +196,10 @@ pub(crate) async fn status(
 /// rejected (the others are stored all the same; the body says which).
 pub(crate) async fn post_events(
     State(s): State<Arc<Service>>,
+    Caller(who): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let who = require(&s, &headers, Role::may_ingest, "post events")?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge(format!(
@@ -214,24 +211,10 @@ pub(crate) async fn post_events(
         }
     })?;
     // declared NDJSON is read line by line even when a line starts with '['
-    let ndjson = headers
+    let media_type = headers
         .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            let t = t.split(';').next().unwrap_or_default().trim();
-            [
-                "application/x-ndjson",
-                "application/ndjson",
-                "application/jsonl",
-            ]
-            .iter()
-            .any(|n| t.eq_ignore_ascii_case(n))
-        });
-    let items = if ndjson {
-        parse_lines(&body)
-    } else {
-        parse_body(&body)
-    };
+        .and_then(|v| v.to_str().ok());
+    let items = Decoder::for_media_type(media_type).decode(&body);
     if items.is_empty() {
         return Err(ApiError::BadRequest(
             "empty body: send one JSON event, a JSON array of events, or NDJSON".into(),
@@ -247,7 +230,7 @@ pub(crate) async fn post_events(
     s.rate
         .take(&s.limits, &who.name, items.len())
         .map_err(ApiError::RateLimited)?;
-    let batch = tokio::task::spawn_blocking(move || s.ingest("http", items)).await??;
+    let batch = tokio::task::spawn_blocking(move || s.engine().ingest("http", items)).await??;
     let (accepted, duplicate, rejected) = batch.counts();
     let status = if rejected == 0 {
         StatusCode::OK

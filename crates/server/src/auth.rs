@@ -2,7 +2,13 @@
 
 use std::collections::HashSet;
 
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::Response;
 use cadre_access::{
     protected_units, suppress_row, suppress_small_groups, Principal, Role, UnitCount,
 };
@@ -37,11 +43,12 @@ fn token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The caller, if their token allows `allowed`: 401 without a valid token,
-/// 403 without the right.
+/// 403 without the right. Endpoints get theirs from the table ([`admit`]);
+/// the dashboard's pages ask here.
 pub(crate) fn require(
     s: &Service,
     headers: &HeaderMap,
-    allowed: fn(Role) -> bool,
+    allowed: impl Fn(Role) -> bool,
     what: &str,
 ) -> Result<Principal, ApiError> {
     let p = token(headers)
@@ -54,6 +61,61 @@ pub(crate) fn require(
             "the {} role may not {what}",
             p.role.as_str()
         )))
+    }
+}
+
+impl crate::openapi::Rule {
+    /// Whether a role passes the rule.
+    fn allows(self, role: Role) -> bool {
+        use crate::openapi::Rule;
+        match self {
+            Rule::Public | Rule::Token => true,
+            Rule::Read => role.may_read(),
+            Rule::Ingest => role.may_ingest(),
+            Rule::Individuals => role.may_see_individuals(),
+            Rule::Succession => role.may_see_succession(),
+        }
+    }
+
+    /// What a caller refused by the rule may not do, in plain words.
+    fn action(self) -> &'static str {
+        use crate::openapi::Rule;
+        match self {
+            Rule::Public | Rule::Token => "",
+            Rule::Read => "read figures",
+            Rule::Ingest => "post events",
+            Rule::Individuals => "see individuals' profiles",
+            Rule::Succession => "see succession plans",
+        }
+    }
+}
+
+/// The access rule of an endpoint's row, applied before its handler: 401
+/// without a valid token, 403 when the role may not; the caller goes on to
+/// the handler as a [`Caller`].
+pub(crate) async fn admit(
+    rule: crate::openapi::Rule,
+    State(s): State<Arc<Service>>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let who = require(&s, request.headers(), |r| rule.allows(r), rule.action())?;
+    request.extensions_mut().insert(Caller(who));
+    Ok(next.run(request).await)
+}
+
+/// The caller of an endpoint, admitted by its row's access rule.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            // a handler of a row without a rule: a bug of the table, not the caller's
+            ApiError::Internal("this endpoint has no access rule".into())
+        })
     }
 }
 

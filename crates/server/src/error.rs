@@ -4,7 +4,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cadre_analytics::AnalyticsError;
-use cadre_ingest::IngestError;
+use cadre_engine::EngineError;
 
 /// An error answered to a client.
 #[derive(Debug, thiserror::Error)]
@@ -55,9 +55,13 @@ impl From<cadre_report::ReportError> for ApiError {
     }
 }
 
-impl From<IngestError> for ApiError {
-    fn from(e: IngestError) -> Self {
-        ApiError::Unavailable(e.to_string())
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            // a server's engine always writes: a read-only one is a bug here
+            EngineError::ReadOnly(_) => ApiError::Internal(e.to_string()),
+            _ => ApiError::Unavailable(e.to_string()),
+        }
     }
 }
 

@@ -13,9 +13,10 @@ use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Map, Value};
 
 use crate::{api, views, Limits, Service};
+pub(crate) use Access as Rule;
 
 /// Who may call an endpoint.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
     /// Anyone, without a token.
     Public,
@@ -333,10 +334,20 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
     },
 ];
 
-/// The routes of every endpoint.
-pub(crate) fn routes(limits: &Limits) -> axum::Router<Arc<Service>> {
+/// The routes of every endpoint, each behind the access rule its row
+/// documents: a handler is reached only by a caller the rule lets in, and
+/// takes that caller as a [`crate::auth::Caller`].
+pub(crate) fn routes(service: &Arc<Service>) -> axum::Router<Arc<Service>> {
     ENDPOINTS.iter().fold(axum::Router::new(), |r, e| {
-        r.route(e.path, (e.route)(limits))
+        let route = (e.route)(&service.limits);
+        let route = match e.access {
+            Access::Public => route,
+            access => route.route_layer(axum::middleware::from_fn_with_state(
+                service.clone(),
+                move |state, request, next| crate::auth::admit(access, state, request, next),
+            )),
+        };
+        r.route(e.path, route)
     })
 }
 

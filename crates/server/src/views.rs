@@ -8,17 +8,17 @@ use std::time::Instant;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use cadre_access::{Principal, Role};
+use cadre_access::Principal;
 use cadre_analytics::{Analysis, QueryKind, Scope, Table};
 use cadre_projection::Snapshot;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::auth::{effective_unit, require, Guard};
+use crate::auth::{effective_unit, Caller, Guard};
 use crate::{ApiError, Service};
 
 /// Parameters every view understands (each uses the ones it needs).
@@ -165,11 +165,11 @@ async fn analyse(
     let as_of = parse_as_of(as_of.as_deref())?;
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let snap = s.snapshot(as_of);
-        let g = Analysis::with_config(&snap, s.analytics_config().clone())?;
-        let (mut out, scope) = f(&who, &snap, &g)?;
-        Guard::new(who, s.k(), &g, &scope)?.protect(&mut out);
-        s.metrics().record_analytics(started.elapsed());
+        let prepared = s.engine().prepared(as_of)?;
+        let (snap, g) = (prepared.snapshot(), prepared.analysis());
+        let (mut out, scope) = f(&who, snap, g)?;
+        Guard::new(who, s.k(), g, &scope)?.protect(&mut out);
+        s.engine().metrics().record_analytics(started.elapsed());
         Ok(out)
     })
     .await?
@@ -182,12 +182,11 @@ fn table_json(snap: &Snapshot, t: Table) -> Value {
 /// `GET /v1/units`: the org units the caller may look at, in tree order.
 pub(crate) async fn units(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let who = require(&s, &headers, Role::may_read, "read figures")?;
     let as_of = parse_as_of(p.as_of.as_deref())?;
-    let snap = tokio::task::spawn_blocking(move || s.snapshot(as_of)).await?;
+    let snap = tokio::task::spawn_blocking(move || s.engine().snapshot(as_of)).await?;
     let mut units: Vec<_> = snap
         .units
         .values()
@@ -203,10 +202,9 @@ pub(crate) async fn units(
 
 pub(crate) async fn gaps_by_unit(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let who = require(&s, &headers, Role::may_read, "read figures")?;
     let v = analyse(s, who, p.as_of.clone(), |who, snap, g| {
         let mut t = Table::from_frame(&g.by_unit()?);
         let scope = effective_unit(who, snap, None)?;
@@ -227,7 +225,7 @@ pub(crate) async fn gaps_by_unit(
 /// A roll-up within an optional `org_unit` subtree.
 async fn scoped_rollup(
     s: Arc<Service>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     p: Params,
     name: &str,
     rollup: fn(
@@ -235,7 +233,6 @@ async fn scoped_rollup(
         &Scope,
     ) -> Result<cadre_analytics::DataFrame, cadre_analytics::AnalyticsError>,
 ) -> Result<Response, ApiError> {
-    let who = require(&s, &headers, Role::may_read, "read figures")?;
     let (unit, category, role) = (
         nonempty(p.org_unit.clone()),
         nonempty(p.category.clone()),
@@ -256,28 +253,27 @@ async fn scoped_rollup(
 
 pub(crate) async fn gaps_by_competency(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    scoped_rollup(s, headers, p, "competencies", Analysis::by_competency).await
+    scoped_rollup(s, caller, p, "competencies", Analysis::by_competency).await
 }
 
 pub(crate) async fn gaps_by_category(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    caller: Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    scoped_rollup(s, headers, p, "categories", Analysis::by_category).await
+    scoped_rollup(s, caller, p, "categories", Analysis::by_category).await
 }
 
 /// The heatmap under a unit: its children as rows, competencies as columns,
 /// plus the unit's own per-competency roll-up and the path to it.
 pub(crate) async fn heatmap(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let who = require(&s, &headers, Role::may_read, "read figures")?;
     let asked = nonempty(p.parent.clone());
     let v = analyse(s, who, p.as_of.clone(), move |who, snap, g| {
         // with a single root, its children are the useful first view; a
@@ -353,11 +349,10 @@ const INDIVIDUAL_TABLES: [&str; 3] = ["employees", "members", "development"];
 /// succession and plan history need a role that may see succession.
 pub(crate) async fn query(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     Segment(kind): Segment,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let who = require(&s, &headers, Role::may_read, "read figures")?;
     let kind = QueryKind::parse(&kind).ok_or_else(|| {
         let known: Vec<&str> = QueryKind::ALL.iter().map(|k| k.name()).collect();
         ApiError::NotFound(format!("no query {kind:?}; known: {}", known.join(", ")))
@@ -387,13 +382,15 @@ pub(crate) async fn query(
     );
     let v = tokio::task::spawn_blocking(move || {
         let (unit, category, role, employee, position, months) = params;
-        let snap = s.snapshot(as_of);
-        let unit = effective_unit(&who, &snap, unit.as_deref())?;
+        // one snapshot and one set of frames for the scope check, the query and the guard
+        let prepared = s.engine().prepared(as_of)?;
+        let snap = prepared.snapshot();
+        let unit = effective_unit(&who, snap, unit.as_deref())?;
         if let Some(e) = &employee {
-            check_employee(&who, &snap, e)?;
+            check_employee(&who, snap, e)?;
         }
         if let Some(pos) = position.as_ref().and_then(|x| snap.positions.get(x)) {
-            effective_unit(&who, &snap, Some(&pos.org_unit_id))?;
+            effective_unit(&who, snap, Some(&pos.org_unit_id))?;
         }
         let scope = Scope {
             org_unit: unit.clone(),
@@ -408,7 +405,7 @@ pub(crate) async fn query(
             employee: employee.clone(),
             position: position.clone(),
         };
-        let out = s.query(&request)?;
+        let out = s.engine().query_prepared(&prepared, &request)?;
         let mut json = out.to_json();
         let names_people = matches!(
             kind,
@@ -433,8 +430,7 @@ pub(crate) async fn query(
         let guard = if who.role.may_see_individuals() {
             Guard::unrestricted(who)
         } else {
-            let g = Analysis::with_config(&snap, s.analytics_config().clone())?;
-            Guard::new(who, s.k(), &g, &scope)?
+            Guard::new(who, s.k(), prepared.analysis(), &scope)?
         };
         guard.protect(&mut json);
         Ok::<_, ApiError>(json)
@@ -467,27 +463,21 @@ fn check_employee(who: &Principal, snap: &Snapshot, employee: &str) -> Result<()
 /// is the person.
 pub(crate) async fn profile(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     Segment(id): Segment,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let who = require(
-        &s,
-        &headers,
-        Role::may_see_individuals,
-        "see individuals' profiles",
-    )?;
     let as_of = parse_as_of(p.as_of.as_deref())?;
     let v = tokio::task::spawn_blocking(move || {
-        let snap = s.snapshot(as_of);
+        let prepared = s.engine().prepared(as_of)?;
+        let (snap, g) = (prepared.snapshot(), prepared.analysis());
         let e = snap
             .employees
             .iter()
             .find(|x| x.id == id)
             .ok_or_else(|| ApiError::NotFound(format!("no employee {id:?} as of {as_of}")))?;
-        check_employee(&who, &snap, &id)?;
+        check_employee(&who, snap, &id)?;
         s.audit(&who, "GET /v1/employees", &id)?;
-        let g = Analysis::with_config(&snap, s.analytics_config().clone())?;
         let development = Table::from_frame(&g.development_list(&id)?);
         let me = who.employee.as_deref() == Some(id.as_str());
         let name_of = |c: &str| {
@@ -496,6 +486,7 @@ pub(crate) async fn profile(
                 .map_or(c.to_string(), |x| x.name.clone())
         };
         let assessments: Vec<Value> = s
+            .engine()
             .assessments(&id, as_of)
             .into_iter()
             .map(|a| json!({"at": a.at.to_rfc3339(), "competency_id": a.competency_id, "competency_name": name_of(&a.competency_id), "level": a.level, "assessor_type": a.assessor_type}))
@@ -559,15 +550,9 @@ pub(crate) async fn profile(
 /// leadership report, for roles that may see succession, in scope, audited.
 pub(crate) async fn succession_report(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let who = require(
-        &s,
-        &headers,
-        Role::may_see_succession,
-        "read succession reports",
-    )?;
     let as_of = parse_as_of(p.as_of.as_deref())?;
     let pdf = match p.format.as_deref() {
         None | Some("html") => false,
@@ -580,14 +565,14 @@ pub(crate) async fn succession_report(
     };
     let unit = nonempty(p.org_unit);
     tokio::task::spawn_blocking(move || {
-        let snap = s.snapshot(as_of);
+        let snap = s.engine().snapshot(as_of);
         let unit = effective_unit(&who, &snap, unit.as_deref())?;
         s.audit(
             &who,
             "GET /v1/reports/succession",
             unit.as_deref().unwrap_or("organisation"),
         )?;
-        let mut report = s.succession_report(as_of, unit.as_deref())?;
+        let mut report = s.engine().succession_report(as_of, unit.as_deref())?;
         if let Some(me) = &who.employee {
             report = report.without_candidate(me);
         }
@@ -618,19 +603,13 @@ pub(crate) async fn succession_report(
 /// see succession, in scope, audited.
 pub(crate) async fn position_detail(
     State(s): State<Arc<Service>>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     Segment(position): Segment,
     p: Params,
 ) -> Result<Response, ApiError> {
-    let who = require(
-        &s,
-        &headers,
-        Role::may_see_succession,
-        "see succession plans",
-    )?;
     let as_of = parse_as_of(p.as_of.as_deref())?;
     let v = tokio::task::spawn_blocking(move || {
-        let snap = s.snapshot(as_of);
+        let snap = s.engine().snapshot(as_of);
         let pos = snap
             .positions
             .get(&position)
@@ -638,6 +617,7 @@ pub(crate) async fn position_detail(
         effective_unit(&who, &snap, Some(&pos.org_unit_id))?;
         s.audit(&who, "GET /v1/succession", &position)?;
         let section = s
+            .engine()
             .position_section(as_of, &pos.org_unit_id, &position)?
             .ok_or_else(|| {
                 ApiError::NotFound(format!("{position:?} is not a critical position"))

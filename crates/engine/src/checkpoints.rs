@@ -1,4 +1,4 @@
-//! Writing projection checkpoints from a running service, off the request path.
+//! Writing projection checkpoints from a running engine, off the ingest path.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,11 +36,6 @@ impl Checkpointer {
             timeline,
             metrics,
         }
-    }
-
-    /// The checkpoint file.
-    pub fn path(&self) -> &std::path::Path {
-        &self.path
     }
 
     /// Starts a checkpoint in the background when enough events were folded since the last one.
