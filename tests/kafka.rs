@@ -93,7 +93,7 @@ fn two_consumers_in_one_group_split_the_partitions() {
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| cadre_kafka::REFERENCE_TYPES.contains(&v["type"].as_str().unwrap()))
+        .filter(|v| cadre_kafka::is_reference(v["type"].as_str().unwrap()))
         .map(|v| v["event_id"].as_str().unwrap().to_string())
         .collect();
     assert!(!reference.is_empty());

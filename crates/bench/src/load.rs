@@ -226,8 +226,9 @@ pub(crate) fn measure(
     let text = std::fs::read_to_string(&events)
         .map_err(io(format!("cannot read {}", events.display())))?;
     let (reference, rest): (Vec<&str>, Vec<&str>) = text.lines().partition(|l| {
-        cadre_kafka::REFERENCE_TYPES
+        cadre_model::EventType::ALL
             .iter()
+            .filter(|t| t.describes_organisation())
             .any(|t| l.contains(&format!("\"type\":\"{t}\"")))
     });
     // no rate limit: the load measures the server, not the limiter

@@ -317,23 +317,10 @@ impl Erasure {
     }
 }
 
-/// Whether the event is one of the person's own records.
+/// Whether the event is one of the person's own records (the event type
+/// table says whose record each type is: [`Event::person`]).
 fn is_about(e: &Event, employee: &str) -> bool {
-    match &e.data {
-        EventData::EmployeeHired(_)
-        | EventData::EmployeeAssigned(_)
-        | EventData::EmployeeLeft(_)
-        | EventData::AssessmentRecorded(_)
-        | EventData::TrainingCompleted(_)
-        | EventData::PerformanceRated(_)
-        | EventData::PotentialRated(_) => e.subject == employee,
-        EventData::SuccessionNominated(n) => n.candidate_id == employee,
-        EventData::SuccessionWithdrawn(w) => w.candidate_id == employee,
-        EventData::FrameworkPublished(_)
-        | EventData::OrgUnitDefined(_)
-        | EventData::RoleProfileDefined(_)
-        | EventData::PositionDefined(_) => false,
-    }
+    e.person() == Some(employee)
 }
 
 /// Replaces a file's content atomically (temporary file, fsync, rename).

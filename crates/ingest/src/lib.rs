@@ -25,4 +25,5 @@ pub use store::{
     Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Judge, Judged, Outcome, StoreLayout,
     StoreReader,
 };
-pub use validate::{decoded_as_schema_judges, Rejection, Validator, ENVELOPE_SCHEMA, SCHEMAS};
+pub use validate::schemas;
+pub use validate::{decoded_as_schema_judges, Rejection, Validator, ENVELOPE_SCHEMA};

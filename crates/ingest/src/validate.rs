@@ -41,74 +41,18 @@ impl std::fmt::Display for Rejection {
 /// The envelope schema.
 pub const ENVELOPE_SCHEMA: &str = include_str!("../../../schemas/envelope.v1.json");
 
-/// Every data schema: event type, schema version, schema text.
-pub const SCHEMAS: &[(&str, u32, &str)] = &[
-    (
-        "framework.published",
-        1,
-        include_str!("../../../schemas/data/framework.published.v1.json"),
-    ),
-    (
-        "org_unit.defined",
-        1,
-        include_str!("../../../schemas/data/org_unit.defined.v1.json"),
-    ),
-    (
-        "role_profile.defined",
-        1,
-        include_str!("../../../schemas/data/role_profile.defined.v1.json"),
-    ),
-    (
-        "position.defined",
-        1,
-        include_str!("../../../schemas/data/position.defined.v1.json"),
-    ),
-    (
-        "employee.hired",
-        1,
-        include_str!("../../../schemas/data/employee.hired.v1.json"),
-    ),
-    (
-        "employee.assigned",
-        1,
-        include_str!("../../../schemas/data/employee.assigned.v1.json"),
-    ),
-    (
-        "employee.left",
-        1,
-        include_str!("../../../schemas/data/employee.left.v1.json"),
-    ),
-    (
-        "assessment.recorded",
-        1,
-        include_str!("../../../schemas/data/assessment.recorded.v1.json"),
-    ),
-    (
-        "training.completed",
-        1,
-        include_str!("../../../schemas/data/training.completed.v1.json"),
-    ),
-    (
-        "performance.rated",
-        1,
-        include_str!("../../../schemas/data/performance.rated.v1.json"),
-    ),
-    (
-        "potential.rated",
-        1,
-        include_str!("../../../schemas/data/potential.rated.v1.json"),
-    ),
-    (
-        "succession.nominated",
-        1,
-        include_str!("../../../schemas/data/succession.nominated.v1.json"),
-    ),
-    (
-        "succession.withdrawn",
-        1,
-        include_str!("../../../schemas/data/succession.withdrawn.v1.json"),
-    ),
-];
+/// Every data schema: event type, schema version, schema text; from the
+/// event type table ([`EventType::schema`]).
+pub fn schemas() -> impl Iterator<Item = (EventType, u32, &'static str)> {
+    EventType::ALL.iter().flat_map(|t| {
+        t.versions().iter().map(move |v| {
+            let text = t
+                .schema(*v)
+                .unwrap_or_else(|| panic!("{t} v{v} has no schema in this build"));
+            (*t, *v, text)
+        })
+    })
+}
 
 /// Compiled schemas for the envelope and every (type, version).
 pub struct Validator {
@@ -144,13 +88,8 @@ impl Validator {
     /// Compiles the embedded schemas (they are part of the build, so a failure is a bug).
     pub fn new() -> Validator {
         let envelope = compile("envelope.v1", ENVELOPE_SCHEMA);
-        let data = SCHEMAS
-            .iter()
-            .map(|(t, v, text)| {
-                let ty =
-                    EventType::parse(t).unwrap_or_else(|| panic!("schema for unknown type {t}"));
-                ((ty, *v), compile(&format!("{t}.v{v}"), text))
-            })
+        let data = schemas()
+            .map(|(t, v, text)| ((t, v), compile(&format!("{t}.v{v}"), text)))
             .collect();
         Validator { envelope, data }
     }
@@ -312,7 +251,7 @@ mod tests {
         }
         assert_eq!(
             v.data.len(),
-            SCHEMAS.len(),
+            schemas().count(),
             "a schema for a version the model does not read"
         );
     }

@@ -474,18 +474,16 @@ impl cadre_ingest::Source for Source {
     }
 }
 
-/// Event types that describe the organisation rather than one employee:
-/// every instance needs them, so they go to every partition.
-pub const REFERENCE_TYPES: [&str; 4] = [
-    "framework.published",
-    "org_unit.defined",
-    "role_profile.defined",
-    "position.defined",
-];
+/// Whether an event type (by its wire name) describes the organisation
+/// rather than one person ([`cadre_model::EventType::describes_organisation`]):
+/// every instance needs those, so they go to every partition.
+pub fn is_reference(event_type: &str) -> bool {
+    cadre_model::EventType::parse(event_type).is_some_and(|t| t.describes_organisation())
+}
 
 /// Publishes NDJSON lines to the events topic, keyed by each event's
 /// `subject` so that one employee's events stay in order in one partition.
-/// Reference events ([`REFERENCE_TYPES`]) go to every partition, ahead of
+/// Reference events ([`is_reference`]) go to every partition, ahead of
 /// what follows them in the file, so that each instance of a consumer group
 /// knows the frameworks, units, roles and positions; instances store each
 /// once (same `event_id`). Lines that are not JSON objects with a subject go
@@ -517,7 +515,7 @@ pub fn produce<'a>(
                 .map(str::to_string)
         };
         let key = field("subject");
-        let reference = field("type").is_some_and(|t| REFERENCE_TYPES.contains(&t.as_str()));
+        let reference = field("type").is_some_and(|t| is_reference(&t));
         let targets: Vec<Option<i32>> = if reference && partitions > 1 {
             (0..partitions).map(Some).collect()
         } else {

@@ -58,9 +58,12 @@ impl Event {
             subject: subject?.to_owned(),
         };
         let data = data?;
-        Event::from_envelope(envelope, true, |t| {
-            // any refusal here only sends the text to serde
-            payload(t, data).ok_or_else(|| crate::DecodeError::new("/data", "not compact"))
+        Event::from_envelope(envelope, true, |t, version| {
+            // any refusal here only sends the text to serde (older versions too)
+            (version == t.current_version())
+                .then(|| payload(t, data))
+                .flatten()
+                .ok_or_else(|| crate::DecodeError::new("/data", "not compact"))
         })
         .ok()
     }

@@ -1,421 +1,16 @@
-//! The event envelope and the payload of every event type.
+//! The event envelope, and reading an event from JSON (a value or text):
+//! the envelope's spellings, the type's version (older ones upcast), the
+//! payload, and the rules of the whole. Writing an event is in [`crate::text`].
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::framework::Framework;
-
-/// Longest identifier accepted (employee, position, competency, ...).
-pub const MAX_ID_LEN: usize = 128;
-/// Longest display name accepted.
-pub const MAX_NAME_LEN: usize = 256;
-/// Longest free text accepted (evidence, reasons, descriptions).
-pub const MAX_TEXT_LEN: usize = 4000;
-/// Highest level any proficiency scale may have.
-pub const MAX_SCALE_LEVEL: u8 = 10;
-
-/// Why a JSON value is not a valid event: where, and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {reason}")]
-pub struct DecodeError {
-    /// JSON pointer to the offending value (`""` for the whole document).
-    pub path: String,
-    /// What is wrong, in plain words.
-    pub reason: String,
-}
-
-impl DecodeError {
-    /// A decode error at `path`.
-    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
-        DecodeError {
-            path: path.into(),
-            reason: reason.into(),
-        }
-    }
-
-    pub(crate) fn serde(path: &str, e: &serde_json::Error) -> Self {
-        DecodeError::new(path, e.to_string())
-    }
-}
-
-pub(crate) fn non_empty(path: &str, s: &str) -> Result<(), DecodeError> {
-    bounded(path, s, MAX_ID_LEN)
-}
-
-/// Whether `s` has more than `max` characters; counted only when its bytes
-/// are more (a character is at least one byte), which ids and names rarely are.
-fn longer_than(s: &str, max: usize) -> bool {
-    s.len() > max && s.chars().count() > max
-}
-
-fn bounded(path: &str, s: &str, max: usize) -> Result<(), DecodeError> {
-    if s.trim().is_empty() {
-        return Err(DecodeError::new(path, "must not be empty"));
-    }
-    if longer_than(s, max) {
-        return Err(DecodeError::new(
-            path,
-            format!("longer than {max} characters"),
-        ));
-    }
-    Ok(())
-}
-
-fn text(path: &str, s: &Option<String>) -> Result<(), DecodeError> {
-    match s {
-        Some(s) if longer_than(s, MAX_TEXT_LEN) => Err(DecodeError::new(
-            path,
-            format!("longer than {MAX_TEXT_LEN} characters"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Who made an assessment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AssessorType {
-    /// The employee about themself.
-    #[serde(rename = "self")]
-    SelfAssessed,
-    /// The employee's line manager.
-    Manager,
-    /// A colleague.
-    Peer,
-    /// An assessment panel (e.g. an assessment centre or interview board).
-    Panel,
-}
-
-impl AssessorType {
-    /// All assessor types, in a fixed order.
-    pub const ALL: [AssessorType; 4] = [
-        AssessorType::Manager,
-        AssessorType::Panel,
-        AssessorType::Peer,
-        AssessorType::SelfAssessed,
-    ];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssessorType::SelfAssessed => "self",
-            AssessorType::Manager => "manager",
-            AssessorType::Peer => "peer",
-            AssessorType::Panel => "panel",
-        }
-    }
-}
-
-/// How a training was delivered; the development modes the Kenyan framework names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrainingMode {
-    /// Induction of a new starter.
-    Induction,
-    /// A course.
-    Training,
-    /// An internship.
-    Internship,
-    /// Coaching.
-    Coaching,
-    /// Mentoring.
-    Mentoring,
-    /// Learning on the job.
-    Experience,
-}
-
-/// A rating of potential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Potential {
-    /// Low potential.
-    Low,
-    /// Medium potential.
-    Medium,
-    /// High potential.
-    High,
-}
-
-/// How soon a successor could take a position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Readiness {
-    /// Could step in now.
-    ReadyNow,
-    /// Ready within one to two years.
-    #[serde(rename = "ready_1_2_years")]
-    Ready1To2Years,
-    /// Ready in three years or more.
-    #[serde(rename = "ready_3_plus_years")]
-    Ready3PlusYears,
-    /// Not ready.
-    NotReady,
-}
-
-/// Payload of `org_unit.defined`; the subject is the unit's id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrgUnitDefined {
-    /// Display name.
-    pub name: String,
-    /// The parent unit; none for the root.
-    #[serde(default)]
-    pub parent_id: Option<String>,
-}
-
-/// One required competency of a role.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Requirement {
-    /// The competency.
-    pub competency_id: String,
-    /// The level the role requires.
-    pub level: u8,
-    /// How much the competency matters to the role (default 1).
-    #[serde(default = "one")]
-    pub weight: f64,
-}
-
-fn one() -> f64 {
-    1.0
-}
-
-/// Payload of `role_profile.defined`; the subject is the role's id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoleProfileDefined {
-    /// The framework the requirements come from.
-    pub framework_id: String,
-    /// Display name.
-    pub name: String,
-    /// Required level and weight per competency.
-    pub requirements: Vec<Requirement>,
-}
-
-/// Payload of `position.defined`; the subject is the position's id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PositionDefined {
-    /// Whether the position is critical for succession planning.
-    #[serde(default)]
-    pub critical: bool,
-    /// The org unit the position sits in.
-    pub org_unit_id: String,
-    /// The role profile the position follows.
-    pub role_id: String,
-    /// Display title.
-    pub title: String,
-}
-
-/// Payload of `employee.hired`; the subject is the employee's id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmployeeHired {
-    /// The employee's name as shown to those allowed to see individuals.
-    pub name: String,
-}
-
-/// Payload of `employee.assigned`; the subject is the employee's id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmployeeAssigned {
-    /// The position the employee now holds.
-    pub position_id: String,
-}
-
-/// Payload of `employee.left`; the subject is the employee's id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmployeeLeft {
-    /// The last day of employment; when later than the event, the leaving is announced.
-    #[serde(default)]
-    pub effective_on: Option<NaiveDate>,
-    /// Why the employee left.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// Payload of `assessment.recorded`; the subject is the assessed employee.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssessmentRecorded {
-    /// The assessor's id (the employee's own id for a self-assessment).
-    pub assessor_id: String,
-    /// Who assessed.
-    pub assessor_type: AssessorType,
-    /// The competency assessed.
-    pub competency_id: String,
-    /// What the assessment rests on.
-    #[serde(default)]
-    pub evidence: Option<String>,
-    /// The level observed, on the framework's scale.
-    pub level: u8,
-}
-
-/// A competency a training developed, and the level it aims at.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DevelopedCompetency {
-    /// The competency.
-    pub competency_id: String,
-    /// The level the course brings a participant to.
-    pub target_level: u8,
-}
-
-/// Payload of `training.completed`; the subject is the employee.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainingCompleted {
-    /// Competencies developed, each with its target level.
-    pub competencies: Vec<DevelopedCompetency>,
-    /// The course's id.
-    pub course_id: String,
-    /// The course's title.
-    #[serde(default)]
-    pub course_title: Option<String>,
-    /// How it was delivered.
-    pub mode: TrainingMode,
-}
-
-/// Payload of `performance.rated`; the subject is the employee.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PerformanceRated {
-    /// The period rated, e.g. `2026` or `2026-H1`.
-    pub period: String,
-    /// The rating, 1 (lowest) to 5 (highest).
-    pub rating: u8,
-}
-
-/// Payload of `potential.rated`; the subject is the employee.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PotentialRated {
-    /// The rating.
-    pub potential: Potential,
-}
-
-/// Payload of `succession.nominated`; the subject is the position.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SuccessionNominated {
-    /// The nominated employee.
-    pub candidate_id: String,
-    /// The readiness the nominator states.
-    pub readiness: Readiness,
-}
-
-/// Payload of `succession.withdrawn`; the subject is the position.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SuccessionWithdrawn {
-    /// The employee no longer nominated.
-    pub candidate_id: String,
-    /// Why.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-macro_rules! event_types {
-    ($( $variant:ident => $name:literal, $payload:ty; )*) => {
-        /// Every event type cadre knows.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum EventType {
-            $( #[doc = concat!("`", $name, "`")] $variant, )*
-        }
-
-        impl EventType {
-            /// All event types.
-            pub const ALL: &'static [EventType] = &[$(EventType::$variant,)*];
-
-            /// The dotted wire name.
-            pub fn as_str(self) -> &'static str {
-                match self { $( EventType::$variant => $name, )* }
-            }
-
-            /// Looks a wire name up.
-            pub fn parse(name: &str) -> Option<EventType> {
-                match name { $( $name => Some(EventType::$variant), )* _ => None }
-            }
-        }
-
-        /// The payload of an event, by type.
-        /// A framework, far larger than the other payloads and rare, is
-        /// boxed: an event is moved several times on its way from the
-        /// reader to the log and the projection, and each move copies it.
-        #[derive(Debug, Clone, PartialEq)]
-        pub enum EventData {
-            $( #[doc = concat!("`", $name, "`")] $variant($payload), )*
-        }
-
-        impl EventData {
-            /// The type of this payload.
-            pub fn event_type(&self) -> EventType {
-                match self { $( EventData::$variant(_) => EventType::$variant, )* }
-            }
-
-            fn decode(t: EventType, data: &Value) -> Result<EventData, DecodeError> {
-                Ok(match t {
-                    $( EventType::$variant => EventData::$variant(
-                        <$payload>::deserialize(data).map_err(|e| DecodeError::serde("/data", &e))?,
-                    ), )*
-                })
-            }
-
-            fn decode_text(t: EventType, data: &str) -> Result<EventData, DecodeError> {
-                Ok(match t {
-                    $( EventType::$variant => EventData::$variant(
-                        serde_json::from_str(data).map_err(|e| DecodeError::serde("/data", &e))?,
-                    ), )*
-                })
-            }
-
-            fn encode(&self) -> Value {
-                serde_json::to_value(self).expect("payloads always serialize")
-            }
-        }
-
-        /// The payload alone, as its JSON object.
-        impl Serialize for EventData {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                match self { $( EventData::$variant(p) => p.serialize(s), )* }
-            }
-        }
-    };
-}
-
-event_types! {
-    FrameworkPublished => "framework.published", Box<Framework>;
-    OrgUnitDefined => "org_unit.defined", OrgUnitDefined;
-    RoleProfileDefined => "role_profile.defined", RoleProfileDefined;
-    PositionDefined => "position.defined", PositionDefined;
-    EmployeeHired => "employee.hired", EmployeeHired;
-    EmployeeAssigned => "employee.assigned", EmployeeAssigned;
-    EmployeeLeft => "employee.left", EmployeeLeft;
-    AssessmentRecorded => "assessment.recorded", AssessmentRecorded;
-    TrainingCompleted => "training.completed", TrainingCompleted;
-    PerformanceRated => "performance.rated", PerformanceRated;
-    PotentialRated => "potential.rated", PotentialRated;
-    SuccessionNominated => "succession.nominated", SuccessionNominated;
-    SuccessionWithdrawn => "succession.withdrawn", SuccessionWithdrawn;
-}
-
-impl EventType {
-    /// The schema versions this build reads for the type; the last is the one it writes.
-    pub fn versions(self) -> &'static [u32] {
-        &[1]
-    }
-}
-
-impl std::fmt::Display for EventType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::check::{non_empty, DecodeError};
+use crate::registry::{EventData, EventType};
 
 /// The envelope of a JSON value, its payload decoded from the value in place.
 #[derive(Debug, Deserialize)]
@@ -430,25 +25,6 @@ struct WireHead {
     source: String,
     subject: String,
     data: serde::de::IgnoredAny,
-}
-
-/// The envelope exactly as it travels. Its fields, and those of every
-/// payload but the framework's, are declared in the order of their names,
-/// so that serde writes an event with its keys sorted, as the JSON value
-/// of the event prints them: the one canonical text of an event.
-#[derive(Debug, Serialize)]
-struct Wire<'a, D> {
-    data: D,
-    event_id: Uuid,
-    #[serde(serialize_with = "instant")]
-    occurred_at: DateTime<Utc>,
-    #[serde(serialize_with = "instant")]
-    recorded_at: DateTime<Utc>,
-    schema_version: u32,
-    source: &'a str,
-    subject: &'a str,
-    #[serde(rename = "type")]
-    event_type: &'a str,
 }
 
 /// The envelope as read from text, the payload left unparsed until its type is known.
@@ -522,7 +98,14 @@ impl Event {
             wire.schema_version,
             (wire.occurred_at, wire.recorded_at),
             (wire.source, wire.subject),
-            |t| EventData::decode(t, &value["data"]),
+            |t, version| {
+                if version == t.current_version() {
+                    EventData::decode(t, &value["data"])
+                } else {
+                    let data = crate::upcast::upcast(t, version, value["data"].clone())?;
+                    EventData::decode(t, &data)
+                }
+            },
         )
     }
 
@@ -553,8 +136,15 @@ impl Event {
             source: wire.source,
             subject: wire.subject,
         };
-        Event::from_envelope(envelope, exact, |t| {
-            EventData::decode_text(t, wire.data.get())
+        Event::from_envelope(envelope, exact, |t, version| {
+            let text = wire.data.get();
+            if version == t.current_version() {
+                EventData::decode_text(t, text)
+            } else {
+                let data =
+                    serde_json::from_str(text).map_err(|e| DecodeError::serde("/data", &e))?;
+                EventData::decode(t, &crate::upcast::upcast(t, version, data)?)
+            }
         })
     }
 
@@ -564,7 +154,7 @@ impl Event {
     pub(crate) fn from_envelope(
         wire: TextEnvelope<'_>,
         exact: bool,
-        data: impl FnOnce(EventType) -> Result<EventData, DecodeError>,
+        data: impl FnOnce(EventType, u32) -> Result<EventData, DecodeError>,
     ) -> Result<Event, DecodeError> {
         if exact {
             if !is_hyphenated_uuid(wire.event_id) {
@@ -610,7 +200,7 @@ impl Event {
         schema_version: u32,
         (occurred_at, recorded_at): (DateTime<Utc>, DateTime<Utc>),
         (source, subject): (String, String),
-        data: impl FnOnce(EventType) -> Result<EventData, DecodeError>,
+        data: impl FnOnce(EventType, u32) -> Result<EventData, DecodeError>,
     ) -> Result<Event, DecodeError> {
         let t = EventType::parse(event_type).ok_or_else(|| {
             DecodeError::new("/type", format!("unknown event type {event_type:?}"))
@@ -621,166 +211,33 @@ impl Event {
                 format!("{t} has no schema version {schema_version}"),
             ));
         }
+        // an older version is upcast on read: the event is held, and written, as the current one
         let event = Event {
             event_id,
-            schema_version,
+            schema_version: t.current_version(),
             occurred_at,
             recorded_at,
             source,
             subject,
-            data: data(t)?,
+            data: data(t, schema_version)?,
         };
         event.check()?;
         Ok(event)
     }
 
-    /// The event as its JSON value.
-    pub fn to_value(&self) -> Value {
-        serde_json::to_value(self.wire(self.data.encode())).expect("events always serialize")
-    }
-
-    /// The event as compact JSON text, its keys sorted: the text of
-    /// [`Event::to_value`], written without building the value.
-    pub fn to_json(&self) -> String {
-        let mut out = Vec::with_capacity(384);
-        self.write_json(&mut out);
-        String::from_utf8(out).expect("serde_json writes UTF-8")
-    }
-
-    /// Appends [`Event::to_json`]'s text to `out`.
-    pub fn write_json(&self, out: &mut Vec<u8>) {
-        if !crate::text::write_by_hand(self, out) {
-            self.write_json_with_serde(out);
-        }
-    }
-
-    /// [`Event::write_json`] through serde, for every type.
-    pub(crate) fn write_json_with_serde(&self, out: &mut Vec<u8>) {
-        let written = match &self.data {
-            // the framework's fields are not declared in name order
-            EventData::FrameworkPublished(_) => {
-                serde_json::to_writer(&mut *out, &self.wire(self.data.encode()))
-            }
-            data => serde_json::to_writer(&mut *out, &self.wire(data)),
-        };
-        written.expect("events always serialize");
-    }
-
-    fn wire<D: Serialize>(&self, data: D) -> Wire<'_, D> {
-        Wire {
-            data,
-            event_id: self.event_id,
-            occurred_at: self.occurred_at,
-            recorded_at: self.recorded_at,
-            schema_version: self.schema_version,
-            source: &self.source,
-            subject: &self.subject,
-            event_type: self.event_type().as_str(),
-        }
-    }
-
-    /// Checks the rules of a single event that serde cannot express.
+    /// Checks the rules of a single event that serde cannot express: the
+    /// envelope's here, each payload's in its [`crate::check::Check`].
     fn check(&self) -> Result<(), DecodeError> {
         non_empty("/source", &self.source)?;
         non_empty("/subject", &self.subject)?;
-        match &self.data {
-            EventData::FrameworkPublished(f) => {
-                f.check()?;
-                if f.id != self.subject {
-                    return Err(DecodeError::new(
-                        "/data/id",
-                        "must equal the event's subject (the framework id)",
-                    ));
-                }
-            }
-            EventData::OrgUnitDefined(u) => {
-                bounded("/data/name", &u.name, MAX_NAME_LEN)?;
-                if let Some(p) = &u.parent_id {
-                    non_empty("/data/parent_id", p)?;
-                    if *p == self.subject {
-                        return Err(DecodeError::new(
-                            "/data/parent_id",
-                            "a unit cannot be its own parent",
-                        ));
-                    }
-                }
-            }
-            EventData::RoleProfileDefined(r) => {
-                bounded("/data/name", &r.name, MAX_NAME_LEN)?;
-                non_empty("/data/framework_id", &r.framework_id)?;
-                if r.requirements.is_empty() {
-                    return Err(DecodeError::new(
-                        "/data/requirements",
-                        "a role needs at least one requirement",
-                    ));
-                }
-                for (i, q) in r.requirements.iter().enumerate() {
-                    non_empty(
-                        &format!("/data/requirements/{i}/competency_id"),
-                        &q.competency_id,
-                    )?;
-                    level(&format!("/data/requirements/{i}/level"), q.level)?;
-                    if !(q.weight > 0.0 && q.weight <= 100.0) {
-                        return Err(DecodeError::new(
-                            format!("/data/requirements/{i}/weight"),
-                            "weight must be greater than 0 and at most 100",
-                        ));
-                    }
-                }
-            }
-            EventData::PositionDefined(p) => {
-                bounded("/data/title", &p.title, MAX_NAME_LEN)?;
-                non_empty("/data/role_id", &p.role_id)?;
-                non_empty("/data/org_unit_id", &p.org_unit_id)?;
-            }
-            EventData::EmployeeHired(h) => bounded("/data/name", &h.name, MAX_NAME_LEN)?,
-            EventData::EmployeeAssigned(a) => non_empty("/data/position_id", &a.position_id)?,
-            EventData::EmployeeLeft(l) => text("/data/reason", &l.reason)?,
-            EventData::AssessmentRecorded(a) => {
-                non_empty("/data/competency_id", &a.competency_id)?;
-                level("/data/level", a.level)?;
-                non_empty("/data/assessor_id", &a.assessor_id)?;
-                text("/data/evidence", &a.evidence)?;
-            }
-            EventData::TrainingCompleted(t) => {
-                non_empty("/data/course_id", &t.course_id)?;
-                if let Some(title) = &t.course_title {
-                    bounded("/data/course_title", title, MAX_NAME_LEN)?;
-                }
-                if t.competencies.is_empty() {
-                    return Err(DecodeError::new(
-                        "/data/competencies",
-                        "a training must develop at least one competency",
-                    ));
-                }
-                for (i, c) in t.competencies.iter().enumerate() {
-                    non_empty(
-                        &format!("/data/competencies/{i}/competency_id"),
-                        &c.competency_id,
-                    )?;
-                    level(
-                        &format!("/data/competencies/{i}/target_level"),
-                        c.target_level,
-                    )?;
-                }
-            }
-            EventData::PerformanceRated(p) => {
-                if !(1..=5).contains(&p.rating) {
-                    return Err(DecodeError::new(
-                        "/data/rating",
-                        "rating must be between 1 and 5",
-                    ));
-                }
-                non_empty("/data/period", &p.period)?;
-            }
-            EventData::PotentialRated(_) => {}
-            EventData::SuccessionNominated(n) => non_empty("/data/candidate_id", &n.candidate_id)?,
-            EventData::SuccessionWithdrawn(w) => {
-                non_empty("/data/candidate_id", &w.candidate_id)?;
-                text("/data/reason", &w.reason)?;
-            }
-        }
-        Ok(())
+        self.data.check(&self.subject)
+    }
+
+    /// The person whose own record this event is (erasure removes it with
+    /// them): the subject of an employee's event, the candidate of a
+    /// nomination; none for events that describe the organisation.
+    pub fn person(&self) -> Option<&str> {
+        self.data.person(&self.subject)
     }
 }
 
@@ -838,73 +295,6 @@ fn is_exact_date_time(s: &str) -> bool {
     }
 }
 
-/// Writes an instant as chrono's `Serialize` does (RFC 3339 in UTC with `Z`,
-/// the fraction of a second in 3, 6 or 9 digits when there is one), without
-/// its formatting machinery, which writes a character at a time: two per
-/// event, on ingest's path. Years outside 0 to 9999 and leap seconds go to
-/// chrono.
-fn instant<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    match InstantText::of(t) {
-        Some(text) => s.serialize_str(text.as_str()),
-        None => t.serialize(s),
-    }
-}
-
-/// An instant's text as chrono writes it, for years 0 to 9999 without a
-/// leap second ([`instant`]).
-pub(crate) struct InstantText {
-    bytes: [u8; 30],
-    len: usize,
-}
-
-impl InstantText {
-    /// The text, or `None` for an instant chrono must write.
-    pub(crate) fn of(t: &DateTime<Utc>) -> Option<InstantText> {
-        use chrono::{Datelike, Timelike};
-        // the UTC fields as they are stored, not through a time zone
-        let t = t.naive_utc();
-        let (year, nanos) = (t.year(), t.nanosecond());
-        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
-            return None;
-        }
-        let mut b = *b"0000-00-00T00:00:00.000000000Z";
-        let put = |b: &mut [u8; 30], at: usize, width: usize, mut v: u32| {
-            for i in (at..at + width).rev() {
-                b[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        };
-        put(&mut b, 0, 4, year.unsigned_abs());
-        put(&mut b, 5, 2, t.month());
-        put(&mut b, 8, 2, t.day());
-        put(&mut b, 11, 2, t.hour());
-        put(&mut b, 14, 2, t.minute());
-        put(&mut b, 17, 2, t.second());
-        let mut len = 19;
-        if nanos != 0 {
-            let (v, width) = if nanos % 1_000_000 == 0 {
-                (nanos / 1_000_000, 3)
-            } else if nanos % 1_000 == 0 {
-                (nanos / 1_000, 6)
-            } else {
-                (nanos, 9)
-            };
-            put(&mut b, 20, width, v);
-            len = 20 + width;
-        }
-        b[len] = b'Z';
-        Some(InstantText {
-            bytes: b,
-            len: len + 1,
-        })
-    }
-
-    /// The text.
-    pub(crate) fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).expect("ASCII digits")
-    }
-}
-
 /// A date-time spelled as [`is_exact_date_time`] wants it, with at most nine
 /// digits of fraction, read without chrono's general parser (the form every
 /// stored event has); `None` sends it to that parser, which reads it the
@@ -944,60 +334,8 @@ fn read_exact_date_time(s: &str) -> Option<DateTime<Utc>> {
     Some(DateTime::from_naive_utc_and_offset(utc, Utc))
 }
 
-fn level(path: &str, l: u8) -> Result<(), DecodeError> {
-    if l > MAX_SCALE_LEVEL {
-        return Err(DecodeError::new(
-            path,
-            format!("level must be at most {MAX_SCALE_LEVEL}"),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn instants_are_written_as_chrono_writes_them() {
-        #[derive(Serialize)]
-        struct Fast(#[serde(serialize_with = "super::instant")] DateTime<Utc>);
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let mut instants: Vec<DateTime<Utc>> = [
-            "0000-01-01T00:00:00Z",
-            "9999-12-31T23:59:59.999999999Z",
-            "2026-06-30T23:59:59Z",
-            "2016-12-31T23:59:60.5Z",
-            "+10000-01-01T00:00:00Z",
-            "-0001-12-31T23:59:59.1Z",
-        ]
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
-        for _ in 0..20_000 {
-            let secs = (next() % 253_402_300_800) as i64 - 62_167_219_200;
-            // whole seconds, milli-, micro- and nanoseconds, as often
-            let nanos = match next() % 4 {
-                0 => 0,
-                1 => (next() % 1_000) as u32 * 1_000_000,
-                2 => (next() % 1_000_000) as u32 * 1_000,
-                _ => (next() % 1_000_000_000) as u32,
-            };
-            instants.push(DateTime::from_timestamp(secs, nanos).unwrap());
-        }
-        for t in instants {
-            assert_eq!(
-                serde_json::to_string(&Fast(t)).unwrap(),
-                serde_json::to_string(&t).unwrap(),
-                "{t:?}"
-            );
-        }
-    }
-
     use super::*;
 
     fn assessment() -> Value {

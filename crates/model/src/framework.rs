@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::DecodeError;
+use crate::check::{non_empty, Check, DecodeError};
 
 /// One level of a proficiency scale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,7 +165,7 @@ impl Framework {
 
     /// Checks the rules a framework must obey on its own.
     pub(crate) fn check(&self) -> Result<(), DecodeError> {
-        crate::event::non_empty("/data/id", &self.id)?;
+        non_empty("/data/id", &self.id)?;
         self.scale.check()?;
         if self.categories.is_empty() {
             return Err(DecodeError::new(
@@ -181,7 +181,7 @@ impl Framework {
         }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.competencies.iter().enumerate() {
-            crate::event::non_empty(&format!("/data/competencies/{i}/id"), &c.id)?;
+            non_empty(&format!("/data/competencies/{i}/id"), &c.id)?;
             if !seen.insert(c.id.as_str()) {
                 return Err(DecodeError::new(
                     format!("/data/competencies/{i}/id"),
@@ -198,6 +198,21 @@ impl Framework {
                 ));
             }
         }
+        Ok(())
+    }
+}
+
+/// The framework of a `framework.published` event: its own rules, and its id is the subject.
+impl Check for Framework {
+    fn check(&self, subject: &str) -> Result<(), DecodeError> {
+        self.check()?;
+        if self.id != subject {
+            return Err(DecodeError::new(
+                "/data/id",
+                "must equal the event's subject (the framework id)",
+            ));
+        }
+
         Ok(())
     }
 }

@@ -9,17 +9,24 @@
 //! JSON Schema in `schemas/`; the decoder here must accept exactly what those
 //! schemas accept, and a test holds the two together.
 
+mod check;
 mod compact;
 mod event;
 mod framework;
+mod payload;
+mod registry;
 mod text;
+pub mod upcast;
 
-pub use event::{
-    AssessmentRecorded, AssessorType, DecodeError, DevelopedCompetency, EmployeeAssigned,
-    EmployeeHired, EmployeeLeft, Event, EventData, EventType, OrgUnitDefined, PerformanceRated,
-    PositionDefined, Potential, PotentialRated, Readiness, Requirement, RoleProfileDefined,
-    SuccessionNominated, SuccessionWithdrawn, TrainingCompleted, TrainingMode,
-};
+pub use check::{DecodeError, MAX_ID_LEN, MAX_NAME_LEN, MAX_SCALE_LEVEL, MAX_TEXT_LEN};
+pub use event::Event;
 pub use framework::{
     Category, Competency, Framework, FrameworkValue, ProficiencyScale, ScaleLevel,
 };
+pub use payload::{
+    AssessmentRecorded, AssessorType, DevelopedCompetency, EmployeeAssigned, EmployeeHired,
+    EmployeeLeft, OrgUnitDefined, PerformanceRated, PositionDefined, Potential, PotentialRated,
+    Readiness, Requirement, RoleProfileDefined, SuccessionNominated, SuccessionWithdrawn,
+    TrainingCompleted, TrainingMode,
+};
+pub use registry::{EventData, EventType, SubjectKind};
