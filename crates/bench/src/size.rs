@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use cadre_analytics::{AnalyticsConfig, Prepared, QueryKind, QueryOutput, QueryRequest, Scope};
-use cadre_ingest::{Ingestor, StoreLayout, StoreReader};
+use cadre_ingest::{Ingestor, ReadBack, StoreLayout, StoreReader};
 use cadre_model::Event;
 use cadre_projection::{LevelPolicy, Timeline};
 use serde::Serialize;

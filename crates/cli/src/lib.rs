@@ -6,6 +6,7 @@
 
 mod bench;
 mod commands;
+mod open;
 mod render;
 mod settings;
 mod warehouse;

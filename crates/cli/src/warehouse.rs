@@ -10,7 +10,7 @@ use cadre_clickhouse::{
     derive, ClickHouseConfig, Cursor, Deriver, ExportMetrics, Exporter, Warehouse,
 };
 use cadre_engine::{Engine, Subscriber};
-use cadre_ingest::{StoreLayout, StoreReader};
+use cadre_ingest::{ReadBack, StoreLayout, StoreReader};
 use cadre_model::Event;
 
 use crate::settings::Settings;
@@ -82,7 +82,7 @@ fn export_once(
     settings: Settings,
     as_of: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<ExitCode> {
-    let engine = Arc::new(crate::commands::read_engine(data, &settings)?);
+    let engine = Arc::new(crate::open::read_engine(data, &settings)?);
     let events = engine.status().events;
     let derive: Arc<Deriver> =
         Arc::new(move |plan| engine.with_timeline(|t, p, a| derive(t, p, a, plan)));

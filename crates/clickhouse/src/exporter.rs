@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use cadre_ingest::{StoreLayout, StoreReader};
+use cadre_ingest::{ReadBack, StoreLayout, StoreReader};
 use cadre_model::Event;
 use chrono::Utc;
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};

@@ -27,7 +27,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use cadre_analytics::{AnalyticsConfig, AnalyticsError, Prepared, QueryOutput, QueryRequest};
 use cadre_checkpoint::CheckpointConfig;
-use cadre_ingest::{Batch, IngestConfig, IngestError, Ingestor, Item, StoreLayout, StoreReader};
+use cadre_ingest::{
+    Batch, IngestConfig, IngestError, Ingestor, Item, ReadBack, StoreLayout, StoreReader,
+};
 use cadre_log::Recovery;
 use cadre_projection::{LevelPolicy, Snapshot, Timeline};
 use chrono::{DateTime, Utc};

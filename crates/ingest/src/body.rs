@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::validate::Rejection;
+use crate::rejection::Rejection;
 
 /// One item of a batch: where it was and its text. The text is parsed
 /// when it is judged, so that an event the decoder accepts is read once,

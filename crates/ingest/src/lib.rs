@@ -14,6 +14,7 @@
 
 mod body;
 mod import;
+mod rejection;
 mod source;
 mod store;
 mod validate;
@@ -22,8 +23,8 @@ pub use body::{parse_body, parse_line, parse_lines, Decoder, Item};
 pub use import::{import_file, ImportError, ImportSummary};
 pub use source::Source;
 pub use store::{
-    Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Judge, Judged, Outcome, StoreLayout,
-    StoreReader,
+    Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Judge, Judged, Outcome, ReadBack,
+    StoreLayout, StoreReader,
 };
 pub use validate::schemas;
 pub use validate::{decoded_as_schema_judges, Rejection, Validator, ENVELOPE_SCHEMA};

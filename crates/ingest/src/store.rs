@@ -456,8 +456,23 @@ impl Ingestor {
         Ok((batch, unsynced))
     }
 
+    /// The data directory's log path (for messages).
+    pub fn log_dir(&self) -> &Path {
+        self.log.dir()
+    }
+}
+
+/// Reading a data directory's events and dead letters back, the same way
+/// for its writer ([`Ingestor`]) and for a reader beside it ([`StoreReader`]).
+pub trait ReadBack {
+    /// Calls `f` with every record of the event log from sequence number `start` on.
+    fn scan_log(&self, start: u64, f: &mut dyn FnMut(Record)) -> Result<(), LogError>;
+
+    /// Calls `f` with every record of the dead-letter store.
+    fn scan_dead_letters(&self, f: &mut dyn FnMut(Record)) -> Result<(), LogError>;
+
     /// Calls `f` with every stored event in log order.
-    pub fn replay(&self, f: impl FnMut(u64, Event)) -> Result<(), IngestError> {
+    fn replay(&self, f: impl FnMut(u64, Event)) -> Result<(), IngestError> {
         self.replay_after(None, f).map(|_| ())
     }
 
@@ -465,22 +480,37 @@ impl Ingestor {
     /// sequence number and id), or with every event when `after` is `None`.
     /// Returns `false`, having called `f` for nothing, when the log holds no
     /// such event there: it is not the log a checkpoint was taken from.
-    pub fn replay_after(
+    fn replay_after(
         &self,
         after: Option<(u64, Uuid)>,
         f: impl FnMut(u64, Event),
     ) -> Result<bool, IngestError> {
-        decode_after(|start, g| self.log.scan_from(start, g), after, f)
+        decode_after(|start, g| self.scan_log(start, g), after, f)
     }
 
     /// Every dead letter, oldest first.
-    pub fn read_dead_letters(&self) -> Result<Vec<DeadLetter>, IngestError> {
-        letters(|g| self.dead.scan(g))
+    fn read_dead_letters(&self) -> Result<Vec<DeadLetter>, IngestError> {
+        letters(|g| self.scan_dead_letters(g))
+    }
+}
+
+impl ReadBack for Ingestor {
+    fn scan_log(&self, start: u64, f: &mut dyn FnMut(Record)) -> Result<(), LogError> {
+        self.log.scan_from(start, f)
     }
 
-    /// The data directory's log path (for messages).
-    pub fn log_dir(&self) -> &Path {
-        self.log.dir()
+    fn scan_dead_letters(&self, f: &mut dyn FnMut(Record)) -> Result<(), LogError> {
+        self.dead.scan(f)
+    }
+}
+
+impl ReadBack for StoreReader {
+    fn scan_log(&self, start: u64, f: &mut dyn FnMut(Record)) -> Result<(), LogError> {
+        self.log.scan_from(start, f).map(|_| ())
+    }
+
+    fn scan_dead_letters(&self, f: &mut dyn FnMut(Record)) -> Result<(), LogError> {
+        self.dead.scan(f).map(|_| ())
     }
 }
 
@@ -653,25 +683,6 @@ impl StoreReader {
             log: LogReader::open(&layout.log_dir())?,
             dead: LogReader::open(&layout.dead_letter_dir())?,
         })
-    }
-
-    /// Calls `f` with every stored event in log order.
-    pub fn replay(&self, f: impl FnMut(u64, Event)) -> Result<(), IngestError> {
-        self.replay_after(None, f).map(|_| ())
-    }
-
-    /// As [`Ingestor::replay_after`].
-    pub fn replay_after(
-        &self,
-        after: Option<(u64, Uuid)>,
-        f: impl FnMut(u64, Event),
-    ) -> Result<bool, IngestError> {
-        decode_after(|start, g| self.log.scan_from(start, g), after, f)
-    }
-
-    /// Every dead letter, oldest first.
-    pub fn read_dead_letters(&self) -> Result<Vec<DeadLetter>, IngestError> {
-        letters(|g| self.dead.scan(g))
     }
 
     /// Bytes of the event log on disk.

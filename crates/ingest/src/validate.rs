@@ -5,38 +5,9 @@ use std::collections::HashMap;
 use cadre_model::{Event, EventData, EventType};
 
 use crate::body::Item;
+pub use crate::rejection::Rejection;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::Value;
-
-/// Why an item was refused: the JSON pointer of the offending value and the reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Rejection {
-    /// JSON pointer into the event (`""` for the whole item).
-    pub path: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
-impl Rejection {
-    /// A rejection at `path`.
-    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
-        Rejection {
-            path: path.into(),
-            reason: reason.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.reason)
-        } else {
-            write!(f, "{}: {}", self.path, self.reason)
-        }
-    }
-}
 
 /// The envelope schema.
 pub const ENVELOPE_SCHEMA: &str = include_str!("../../../schemas/envelope.v1.json");

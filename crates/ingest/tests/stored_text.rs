@@ -2,7 +2,7 @@
 //! sorted), whether the event came in that text or in another; and a
 //! re-send is a duplicate whatever text it comes in.
 
-use cadre_ingest::{parse_body, parse_lines, Ingestor, Outcome, StoreLayout};
+use cadre_ingest::{parse_body, parse_lines, Ingestor, Outcome, ReadBack, StoreLayout};
 use cadre_model::Event;
 use serde_json::{json, Value};
 

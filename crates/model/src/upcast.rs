@@ -35,23 +35,6 @@ pub const UPCASTERS: &[Upcaster] = &[
     },
 ];
 
-/// The versions `employee.left` is read in.
-#[cfg(not(feature = "test-v2"))]
-pub(crate) const EMPLOYEE_LEFT_VERSIONS: &[u32] = &[1];
-/// The versions `employee.left` is read in.
-#[cfg(feature = "test-v2")]
-pub(crate) const EMPLOYEE_LEFT_VERSIONS: &[u32] = &[1, 2];
-
-/// The schema of a version after the first (their files are named like the first's).
-pub(crate) fn later_schema(t: EventType, version: u32) -> Option<&'static str> {
-    #[cfg(feature = "test-v2")]
-    if (t, version) == (EventType::EmployeeLeft, 2) {
-        return Some(include_str!("../../../tests/upcast/employee.left.v2.json"));
-    }
-    let _ = (t, version);
-    None
-}
-
 /// A payload of `t` written under version `from`, as the current version's.
 pub(crate) fn upcast(t: EventType, from: u32, mut data: Value) -> Result<Value, DecodeError> {
     for version in from..t.current_version() {

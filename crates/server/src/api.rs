@@ -8,8 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use cadre_access::Role;
 use cadre_ingest::{Decoder, Outcome};
 use serde::Deserialize;
@@ -40,20 +39,8 @@ const ASSETS: [(&str, &str, &str); 3] = [
     ),
 ];
 
-/// The browser pages, then every endpoint of the API ([`crate::openapi::ENDPOINTS`]).
-pub(crate) fn router(service: Arc<Service>) -> Router {
-    Router::new()
-        .route("/", get(dashboard))
-        .route("/assets/{file}", get(asset))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", get(logout).post(logout))
-        .merge(crate::openapi::routes(&service))
-        .fallback(not_found)
-        .with_state(service)
-}
-
 /// Any other path: a JSON 404, like every other error of the API.
-async fn not_found(uri: axum::http::Uri) -> ApiError {
+pub(crate) async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!(
         "no such endpoint {}; see /openapi.json",
         uri.path()
@@ -61,7 +48,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 }
 
 /// The dashboard, for signed-in callers; others are sent to the sign-in form.
-async fn dashboard(State(s): State<Arc<Service>>, headers: HeaderMap) -> Response {
+pub(crate) async fn dashboard(State(s): State<Arc<Service>>, headers: HeaderMap) -> Response {
     match require(&s, &headers, Role::may_read, "read figures") {
         Ok(_) => Html(DASHBOARD).into_response(),
         Err(ApiError::Unauthorized) => Redirect::to("/login").into_response(),
@@ -69,7 +56,7 @@ async fn dashboard(State(s): State<Arc<Service>>, headers: HeaderMap) -> Respons
     }
 }
 
-async fn asset(
+pub(crate) async fn asset(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
     Path(file): Path<String>,
@@ -89,18 +76,19 @@ async fn asset(
         .into_response())
 }
 
-async fn login_form() -> Html<&'static str> {
+pub(crate) async fn login_form() -> Html<&'static str> {
     Html(LOGIN)
 }
 
+/// The sign-in form: the token pasted in.
 #[derive(Debug, Deserialize)]
-struct LoginForm {
+pub(crate) struct LoginForm {
     token: String,
 }
 
 /// `POST /login` (form field `token`): a valid token is kept in an HttpOnly,
 /// same-site cookie and the browser goes to the dashboard.
-async fn login(State(s): State<Arc<Service>>, Form(f): Form<LoginForm>) -> Response {
+pub(crate) async fn login(State(s): State<Arc<Service>>, Form(f): Form<LoginForm>) -> Response {
     let token = f.token.trim();
     let Some(who) = s.authenticate(token) else {
         return (
@@ -130,7 +118,7 @@ async fn login(State(s): State<Arc<Service>>, Form(f): Form<LoginForm>) -> Respo
         .into_response()
 }
 
-async fn logout() -> Response {
+pub(crate) async fn logout() -> Response {
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     (
         StatusCode::SEE_OTHER,

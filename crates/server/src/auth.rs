@@ -64,28 +64,43 @@ pub(crate) fn require(
     }
 }
 
-impl crate::openapi::Rule {
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Anyone, without a token.
+    Public,
+    /// Any role that may read figures.
+    Read,
+    /// Any valid token.
+    Token,
+    /// A role that may post events.
+    Ingest,
+    /// A role that may see named individuals.
+    Individuals,
+    /// A role that may see succession plans.
+    Succession,
+}
+
+impl Access {
     /// Whether a role passes the rule.
     fn allows(self, role: Role) -> bool {
-        use crate::openapi::Rule;
         match self {
-            Rule::Public | Rule::Token => true,
-            Rule::Read => role.may_read(),
-            Rule::Ingest => role.may_ingest(),
-            Rule::Individuals => role.may_see_individuals(),
-            Rule::Succession => role.may_see_succession(),
+            Access::Public | Access::Token => true,
+            Access::Read => role.may_read(),
+            Access::Ingest => role.may_ingest(),
+            Access::Individuals => role.may_see_individuals(),
+            Access::Succession => role.may_see_succession(),
         }
     }
 
     /// What a caller refused by the rule may not do, in plain words.
     fn action(self) -> &'static str {
-        use crate::openapi::Rule;
         match self {
-            Rule::Public | Rule::Token => "",
-            Rule::Read => "read figures",
-            Rule::Ingest => "post events",
-            Rule::Individuals => "see individuals' profiles",
-            Rule::Succession => "see succession plans",
+            Access::Public | Access::Token => "",
+            Access::Read => "read figures",
+            Access::Ingest => "post events",
+            Access::Individuals => "see individuals' profiles",
+            Access::Succession => "see succession plans",
         }
     }
 }
@@ -94,7 +109,7 @@ impl crate::openapi::Rule {
 /// without a valid token, 403 when the role may not; the caller goes on to
 /// the handler as a [`Caller`].
 pub(crate) async fn admit(
-    rule: crate::openapi::Rule,
+    rule: Access,
     State(s): State<Arc<Service>>,
     mut request: Request,
     next: Next,

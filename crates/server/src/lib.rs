@@ -117,7 +117,7 @@ pub async fn serve(
     use hyper_util::rt::TokioTimer;
     let header_timeout =
         std::time::Duration::from_secs_f64(service.limits.header_timeout_secs.max(0.1));
-    let app = api::router(service);
+    let app = router(service);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
@@ -177,7 +177,18 @@ async fn connection<I>(
     }
 }
 
-/// The router, for tests that drive it without a socket.
+/// The browser pages, then every endpoint of the API (the endpoint table
+/// of `openapi.rs`); also for tests that drive it without a socket.
 pub fn router(service: Arc<Service>) -> axum::Router {
-    api::router(service)
+    axum::Router::new()
+        .route("/", axum::routing::get(api::dashboard))
+        .route("/assets/{file}", axum::routing::get(api::asset))
+        .route(
+            "/login",
+            axum::routing::get(api::login_form).post(api::login),
+        )
+        .route("/logout", axum::routing::get(api::logout).post(api::logout))
+        .merge(crate::openapi::routes(&service))
+        .fallback(api::not_found)
+        .with_state(service)
 }

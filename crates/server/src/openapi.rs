@@ -12,25 +12,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, MethodRouter};
 use serde_json::{json, Map, Value};
 
+use crate::auth::Access;
 use crate::{api, views, Limits, Service};
-pub(crate) use Access as Rule;
-
-/// Who may call an endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// Anyone, without a token.
-    Public,
-    /// Any role that may read figures.
-    Read,
-    /// Any valid token.
-    Token,
-    /// A role that may post events.
-    Ingest,
-    /// A role that may see named individuals.
-    Individuals,
-    /// A role that may see succession plans.
-    Succession,
-}
 
 /// A query or path parameter.
 #[derive(Debug, Clone, Copy)]

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cadre_ingest::{StoreLayout, StoreReader, Validator};
+use cadre_ingest::{ReadBack, StoreLayout, StoreReader, Validator};
 use cadre_model::{Event, EventData, EventType};
 
 fn fixture() -> PathBuf {

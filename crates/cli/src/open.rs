@@ -1,0 +1,79 @@
+//! Opening a data directory: the engine (to write, or to read beside a
+//! writer) or the store alone, with what was recovered said on the way.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use cadre_engine::{Engine, EngineConfig};
+use cadre_ingest::{Ingestor, StoreLayout, StoreReader};
+
+use crate::settings::Settings;
+
+/// Opens the store alone, as the data directory's one writer (nothing is folded).
+pub(crate) fn open(data: &Path, settings: &Settings) -> Result<Ingestor> {
+    let (mut ingestor, recoveries) = Ingestor::open(&StoreLayout::new(data))
+        .with_context(|| format!("cannot open the data directory {}", data.display()))?;
+    ingestor.set_config(settings.ingest.clone());
+    report_recoveries(&recoveries);
+    Ok(ingestor)
+}
+
+/// Says which damaged log tails were cut off at open.
+pub(crate) fn report_recoveries(recoveries: &[cadre_log::Recovery]) {
+    for r in recoveries {
+        eprintln!(
+            "recovered {}: dropped a damaged tail of {} bytes at byte {} ({}); events acknowledged before it are intact",
+            r.segment.display(),
+            r.dropped_bytes,
+            r.truncated_at,
+            r.reason
+        );
+    }
+}
+
+/// The engine's settings from the configuration; with `checkpoints`, it
+/// keeps its projection checkpoint up to date as it goes.
+pub(crate) fn engine_config(settings: &Settings, checkpoints: bool) -> EngineConfig {
+    EngineConfig {
+        policy: settings.levels.clone(),
+        analytics: settings.analytics.clone(),
+        ingest: settings.ingest.clone(),
+        checkpoints: checkpoints.then(|| settings.checkpoint.clone()),
+    }
+}
+
+/// Opens a data directory as its writer, with the projection restored.
+pub(crate) fn open_engine(data: &Path, settings: &Settings, checkpoints: bool) -> Result<Engine> {
+    let engine = Engine::open(data, engine_config(settings, checkpoints))
+        .with_context(|| format!("cannot open the data directory {}", data.display()))?;
+    report_recoveries(&engine.restored().recoveries);
+    warn_ignored(&engine);
+    Ok(engine)
+}
+
+/// Opens a data directory to read its projection (safe beside a running writer).
+pub(crate) fn read_engine(data: &Path, settings: &Settings) -> Result<Engine> {
+    let engine = Engine::read(data, engine_config(settings, false))
+        .with_context(|| format!("cannot read {}", data.display()))?;
+    warn_ignored(&engine);
+    Ok(engine)
+}
+
+/// Says when the projection checkpoint could not be used.
+pub(crate) fn warn_ignored(engine: &Engine) {
+    if let Some(why) = &engine.restored().ignored {
+        eprintln!("warning: ignored the projection checkpoint ({why}); folded the whole log");
+    }
+}
+
+/// Opens the store to read, beside whatever writes, or says how to fill it.
+pub(crate) fn reader(data: &Path) -> Result<StoreReader> {
+    if !data.exists() {
+        bail!(
+            "no data directory at {}; ingest events first (cadre ingest FILE, or cadre demo)",
+            data.display()
+        );
+    }
+    StoreReader::open(&StoreLayout::new(data))
+        .with_context(|| format!("cannot read {}", data.display()))
+}
