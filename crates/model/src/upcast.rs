@@ -1,6 +1,6 @@
 //! Old schema versions, read as the current one: an upcaster per (type,
 //! old version) turns a payload written under that version into the next
-//! version's, and [`upcast`] applies them in turn. The log is never
+//! version's, and the decoder applies them in turn. The log is never
 //! rewritten: an event stored under version 1 stays version 1 on disk and
 //! is read as the current version every time (`docs/events.md`, "Versions
 //! and upcasting").
