@@ -92,7 +92,31 @@ pub struct QueryOutput {
     pub summary: Option<Value>,
 }
 
+/// Tables of any query whose rows are named individuals (one row a
+/// person), as opposed to figures about groups.
+const INDIVIDUAL_TABLES: [&str; 3] = ["employees", "members", "development"];
+
 impl QueryOutput {
+    /// Whether the table `name` of an answer lists named individuals, one
+    /// row a person (the employees of `gaps`, the members of `nine-box`, a
+    /// person's `development` list); succession's and plan's tables name
+    /// candidates too, which [`QueryOutput::names_people`] counts.
+    pub fn names_individuals(name: &str) -> bool {
+        INDIVIDUAL_TABLES.contains(&name)
+    }
+
+    /// Whether anything in the answer names a person: a table of
+    /// individuals, or the candidates of succession and plan history.
+    pub fn names_people(&self) -> bool {
+        matches!(
+            self.kind,
+            QueryKind::Succession | QueryKind::Plan | QueryKind::Development
+        ) || self
+            .tables
+            .iter()
+            .any(|(n, _)| QueryOutput::names_individuals(n))
+    }
+
     /// The JSON answer: `{"kind", "as_of", "summary", "tables": {name: {"columns", "rows"}}}`.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).expect("an answer serializes")
@@ -314,4 +338,47 @@ pub fn write_parquet(df: &DataFrame, w: impl std::io::Write) -> Result<(), Analy
     let mut df = df.clone();
     polars::prelude::ParquetWriter::new(w).finish(&mut df)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(kind: QueryKind, tables: &[&str]) -> QueryOutput {
+        QueryOutput {
+            as_of: Utc::now(),
+            kind,
+            tables: tables
+                .iter()
+                .map(|n| (n.to_string(), DataFrame::empty()))
+                .collect(),
+            summary: None,
+        }
+    }
+
+    #[test]
+    fn an_answer_says_whether_it_names_people() {
+        let gaps = answer(
+            QueryKind::Gaps,
+            &[
+                "competencies",
+                "categories",
+                "roles",
+                "units",
+                "employees",
+                "distribution",
+            ],
+        );
+        assert!(gaps.names_people());
+        assert!(QueryOutput::names_individuals("employees"));
+        assert!(!QueryOutput::names_individuals("competencies"));
+        assert!(answer(QueryKind::NineBox, &["boxes", "members"]).names_people());
+        // figures about groups only
+        assert!(!answer(QueryKind::NineBox, &["boxes"]).names_people());
+        assert!(!answer(QueryKind::Trends, &["trends"]).names_people());
+        assert!(!answer(QueryKind::TrainingNeeds, &["needs", "courses"]).names_people());
+        // candidates are people, whatever the tables are called
+        assert!(answer(QueryKind::Succession, &["positions", "candidates"]).names_people());
+        assert!(answer(QueryKind::Plan, &["events", "readiness"]).names_people());
+    }
 }

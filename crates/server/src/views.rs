@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use cadre_access::Principal;
-use cadre_analytics::{Analysis, QueryKind, Scope, Table};
+use cadre_analytics::{Analysis, QueryKind, QueryOutput, Scope, Table};
 use cadre_projection::Snapshot;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -340,9 +340,6 @@ pub(crate) async fn heatmap(
     answer(v, &p, "heatmap")
 }
 
-/// Tables that name individuals.
-const INDIVIDUAL_TABLES: [&str; 3] = ["employees", "members", "development"];
-
 /// `GET /v1/query/{kind}`: the same tables `cadre query KIND --format json`
 /// prints, within the caller's scope. Tables naming individuals are left
 /// out for roles that may not see them and audited for those who may;
@@ -407,18 +404,12 @@ pub(crate) async fn query(
         };
         let out = s.engine().query_prepared(&prepared, &request)?;
         let mut json = out.to_json();
-        let names_people = matches!(
-            kind,
-            QueryKind::Succession | QueryKind::Plan | QueryKind::Development
-        ) || out
-            .tables
-            .iter()
-            .any(|(n, _)| INDIVIDUAL_TABLES.contains(&n.as_str()));
+        let names_people = out.names_people();
         let may_see_them = who.role.may_see_individuals()
             || matches!(kind, QueryKind::Succession | QueryKind::Plan);
         if !may_see_them {
             if let Some(tables) = json["tables"].as_object_mut() {
-                tables.retain(|name, _| !INDIVIDUAL_TABLES.contains(&name.as_str()));
+                tables.retain(|name, _| !QueryOutput::names_individuals(name));
             }
         } else if names_people {
             let subject = employee
