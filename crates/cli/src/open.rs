@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
-use cadre_engine::{Engine, EngineConfig};
+use anyhow::{Context, Result};
+use cadre_engine::{Engine, EngineConfig, EngineError};
 use cadre_ingest::{Ingestor, StoreLayout, StoreReader};
 
 use crate::settings::Settings;
@@ -53,8 +53,11 @@ pub(crate) fn open_engine(data: &Path, settings: &Settings, checkpoints: bool) -
 
 /// Opens a data directory to read its projection (safe beside a running writer).
 pub(crate) fn read_engine(data: &Path, settings: &Settings) -> Result<Engine> {
-    let engine = Engine::read(data, engine_config(settings, false))
-        .with_context(|| format!("cannot read {}", data.display()))?;
+    let engine = Engine::read(data, engine_config(settings, false)).map_err(|e| match e {
+        // says what to do already
+        EngineError::NoData(_) => anyhow::Error::new(e),
+        e => anyhow::Error::new(e).context(format!("cannot read {}", data.display())),
+    })?;
     warn_ignored(&engine);
     Ok(engine)
 }
@@ -69,10 +72,7 @@ pub(crate) fn warn_ignored(engine: &Engine) {
 /// Opens the store to read, beside whatever writes, or says how to fill it.
 pub(crate) fn reader(data: &Path) -> Result<StoreReader> {
     if !data.exists() {
-        bail!(
-            "no data directory at {}; ingest events first (cadre ingest FILE, or cadre demo)",
-            data.display()
-        );
+        return Err(EngineError::NoData(data.to_path_buf()).into());
     }
     StoreReader::open(&StoreLayout::new(data))
         .with_context(|| format!("cannot read {}", data.display()))

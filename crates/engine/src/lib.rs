@@ -181,8 +181,11 @@ impl Engine {
             "projection restored"
         );
         let metrics = Metrics::new();
-        let (events, dead) = store.counts(r.timeline.applied());
-        metrics.set_store(events, dead);
+        // a reader's metrics are never served: its dead letters are read when asked
+        if let Store::Writer(w) = &store {
+            let w = w.lock().unwrap_or_else(|p| p.into_inner());
+            metrics.set_store(w.log().len(), w.dead_letters());
+        }
         metrics.set_applied(r.timeline.applied());
         let restored = Restored {
             from_checkpoint: r.from_checkpoint,
@@ -270,10 +273,7 @@ impl Engine {
 
     /// Replaces the projection with a fresh fold of the log.
     fn refold(&self, ingestor: &Ingestor) {
-        let path = self.layout.checkpoint_path();
-        match cadre_checkpoint::restore(Some(&path), |after, apply| {
-            ingestor.replay_after(after, apply)
-        }) {
+        match fold(ingestor, &self.layout.checkpoint_path()) {
             Ok(r) => {
                 self.metrics.set_applied(r.timeline.applied());
                 *self.timeline.write().unwrap_or_else(|p| p.into_inner()) = tracked(r.timeline);
@@ -388,11 +388,11 @@ impl Engine {
             let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
             (t.applied(), t.latest())
         };
-        let (events, dead_letters) = self.store.counts(applied);
+        let (events, dead_letters, log_bytes) = self.store.sizes(applied);
         Status {
             events,
             dead_letters,
-            log_bytes: self.store.log_bytes(),
+            log_bytes,
             latest,
         }
     }
@@ -445,29 +445,18 @@ impl Engine {
 }
 
 impl Store {
-    /// (events in the log, dead letters); a reader's log holds what was
-    /// `applied` when the projection read it.
-    fn counts(&self, applied: u64) -> (u64, u64) {
+    /// (events in the log, dead letters, bytes of the log on disk); a
+    /// reader's log holds what was `applied` when the projection read it.
+    fn sizes(&self, applied: u64) -> (u64, u64, u64) {
         match self {
             Store::Writer(w) => {
                 let w = w.lock().unwrap_or_else(|p| p.into_inner());
-                (w.log().len(), w.dead_letters())
+                (w.log().len(), w.dead_letters(), w.log().disk_bytes())
             }
             Store::Reader(r) => {
                 let dead = r.read_dead_letters().map_or(0, |d| d.len() as u64);
-                (applied, dead)
+                (applied, dead, r.log_bytes())
             }
-        }
-    }
-
-    fn log_bytes(&self) -> u64 {
-        match self {
-            Store::Writer(w) => w
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .log()
-                .disk_bytes(),
-            Store::Reader(r) => r.log_bytes(),
         }
     }
 }
@@ -481,12 +470,12 @@ fn tracked(mut t: Timeline) -> Timeline {
 /// Folds the store's log, from the checkpoint at `path` when it is sound.
 fn restore(store: &Store, path: &Path) -> Result<cadre_checkpoint::Restored, IngestError> {
     match store {
-        Store::Writer(w) => {
-            let w = w.lock().unwrap_or_else(|p| p.into_inner());
-            cadre_checkpoint::restore(Some(path), |after, apply| w.replay_after(after, apply))
-        }
-        Store::Reader(r) => {
-            cadre_checkpoint::restore(Some(path), |after, apply| r.replay_after(after, apply))
-        }
+        Store::Writer(w) => fold(&*w.lock().unwrap_or_else(|p| p.into_inner()), path),
+        Store::Reader(r) => fold(r, path),
     }
+}
+
+/// Folds a log, from the checkpoint at `path` when it is sound.
+fn fold(log: &impl ReadBack, path: &Path) -> Result<cadre_checkpoint::Restored, IngestError> {
+    cadre_checkpoint::restore(Some(path), |after, apply| log.replay_after(after, apply))
 }

@@ -246,8 +246,7 @@ impl Source {
 
     /// Reads up to one batch, waiting at most `wait` for the first message.
     fn read(&mut self, wait: Duration) -> Result<Vec<Item>, SourceError> {
-        let mut read: Vec<Read> = std::mem::take(&mut self.pending);
-        read.clear();
+        let mut read: Vec<Read> = Vec::new();
         let mut deadline = Instant::now() + wait;
         while read.len() < self.cfg.batch_size {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -9,12 +9,11 @@ use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
-use cadre_access::Role;
 use cadre_ingest::{Decoder, Outcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{require, Caller, COOKIE};
+use crate::auth::{Access, Caller, COOKIE};
 use crate::{ApiError, Service};
 
 const DASHBOARD: &str = include_str!("../assets/index.html");
@@ -49,7 +48,7 @@ pub(crate) async fn not_found(uri: axum::http::Uri) -> ApiError {
 
 /// The dashboard, for signed-in callers; others are sent to the sign-in form.
 pub(crate) async fn dashboard(State(s): State<Arc<Service>>, headers: HeaderMap) -> Response {
-    match require(&s, &headers, Role::may_read, "read figures") {
+    match Access::Read.require(&s, &headers) {
         Ok(_) => Html(DASHBOARD).into_response(),
         Err(ApiError::Unauthorized) => Redirect::to("/login").into_response(),
         Err(e) => e.into_response(),
@@ -61,7 +60,7 @@ pub(crate) async fn asset(
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
-    require(&s, &headers, Role::may_read, "read figures")?;
+    Access::Read.require(&s, &headers)?;
     let (_, kind, body) = ASSETS
         .iter()
         .find(|(name, _, _)| *name == file)

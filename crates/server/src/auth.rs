@@ -42,28 +42,6 @@ fn token(headers: &HeaderMap) -> Option<&str> {
         })
 }
 
-/// The caller, if their token allows `allowed`: 401 without a valid token,
-/// 403 without the right. Endpoints get theirs from the table ([`admit`]);
-/// the dashboard's pages ask here.
-pub(crate) fn require(
-    s: &Service,
-    headers: &HeaderMap,
-    allowed: impl Fn(Role) -> bool,
-    what: &str,
-) -> Result<Principal, ApiError> {
-    let p = token(headers)
-        .and_then(|t| s.authenticate(t))
-        .ok_or(ApiError::Unauthorized)?;
-    if allowed(p.role) {
-        Ok(p)
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "the {} role may not {what}",
-            p.role.as_str()
-        )))
-    }
-}
-
 /// Who may call an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
@@ -93,6 +71,24 @@ impl Access {
         }
     }
 
+    /// The caller, if their token passes the rule: 401 without a valid
+    /// token, 403 without the right. Endpoints are checked by their row
+    /// ([`admit`]); the dashboard's pages ask here.
+    pub(crate) fn require(self, s: &Service, headers: &HeaderMap) -> Result<Principal, ApiError> {
+        let p = token(headers)
+            .and_then(|t| s.authenticate(t))
+            .ok_or(ApiError::Unauthorized)?;
+        if self.allows(p.role) {
+            Ok(p)
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "the {} role may not {}",
+                p.role.as_str(),
+                self.action()
+            )))
+        }
+    }
+
     /// What a caller refused by the rule may not do, in plain words.
     fn action(self) -> &'static str {
         match self {
@@ -114,7 +110,7 @@ pub(crate) async fn admit(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let who = require(&s, request.headers(), |r| rule.allows(r), rule.action())?;
+    let who = rule.require(&s, request.headers())?;
     request.extensions_mut().insert(Caller(who));
     Ok(next.run(request).await)
 }

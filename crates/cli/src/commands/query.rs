@@ -41,12 +41,6 @@ pub(crate) fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<Exi
     let as_of = cadre_analytics::parse_as_of(a.as_of.as_deref()).map_err(anyhow::Error::msg)?;
     let started = std::time::Instant::now();
     let (engine, rejected) = if a.import.is_empty() {
-        if !data.exists() {
-            bail!(
-                "no data directory at {}; ingest events first (cadre ingest FILE, or cadre demo)",
-                data.display()
-            );
-        }
         (read_engine(data, &settings)?, 0)
     } else {
         // store the files first, folding them into the projection as they are stored
