@@ -56,9 +56,34 @@ impl QueryKind {
         }
     }
 
+    /// What it answers, for `--help`.
+    pub fn help(self) -> &'static str {
+        match self {
+            QueryKind::Gaps => "gap roll-ups by competency, category, role and unit; each employee's fit; level distribution",
+            QueryKind::TrainingNeeds => "competencies ranked by weighted gap and Borich score, and the courses that address them",
+            QueryKind::Succession => "critical positions, their candidates, bench strength and risk",
+            QueryKind::NineBox => "the 9-box grid of performance and potential, and its members",
+            QueryKind::Trends => "monthly figures and their change (--months)",
+            QueryKind::Development => "one employee's development list (needs --employee)",
+            QueryKind::Plan => "one position's plan history (needs --position)",
+        }
+    }
+
     /// Looks a name up.
     pub fn parse(name: &str) -> Option<QueryKind> {
         QueryKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// The command line's view of the kinds, from the same table: `cadre query
+/// --help` lists each with what it answers.
+impl clap::ValueEnum for QueryKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &QueryKind::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.help()))
     }
 }
 

@@ -134,13 +134,6 @@ pub enum Command {
     Token(TokenArgs),
     /// Compute analytics from the event log, as of any date.
     ///
-    /// KIND is one of: gaps (roll-ups by competency, category, role and unit,
-    /// per-employee role fit, level distribution), training-needs (ranked
-    /// competencies and the courses that address them), succession (critical
-    /// positions, candidates, bench strength, risk), nine-box, trends (monthly
-    /// figures and their change), development (one employee's list; needs
-    /// --employee), plan (one position's plan history; needs --position).
-    ///
     /// The numbers are the same as GET /v1/query/KIND returns; --format json
     /// prints exactly that answer. Safe to run while `cadre serve` is running.
     Query(QueryArgs),
@@ -517,9 +510,9 @@ pub enum Format {
 /// `cadre query`.
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// gaps, training-needs, succession, nine-box, trends, development or plan.
-    #[arg(value_parser = clap::builder::PossibleValuesParser::new(["gaps", "training-needs", "succession", "nine-box", "trends", "development", "plan"]))]
-    pub kind: String,
+    /// What to compute.
+    #[arg(value_enum)]
+    pub kind: cadre_analytics::QueryKind,
     /// Limit to this org unit and everything under it.
     #[arg(long)]
     pub org_unit: Option<String>,

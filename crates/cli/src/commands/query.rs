@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use cadre_analytics::{QueryKind, QueryRequest, Scope, Table};
+use cadre_analytics::{QueryRequest, Scope, Table};
 
 use super::files::{import, through};
 use super::output;
@@ -37,7 +37,7 @@ pub(crate) fn report(data: &Path, a: ReportArgs, settings: Settings) -> Result<E
 
 /// `cadre query KIND`: a query's tables, from the data directory or from files imported first.
 pub(crate) fn query(data: &Path, a: QueryArgs, settings: Settings) -> Result<ExitCode> {
-    let kind = QueryKind::parse(&a.kind).expect("clap checks the kind");
+    let kind = a.kind;
     let as_of = cadre_analytics::parse_as_of(a.as_of.as_deref()).map_err(anyhow::Error::msg)?;
     let started = std::time::Instant::now();
     let (engine, rejected) = if a.import.is_empty() {
