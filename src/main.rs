@@ -1,77 +1,89 @@
 //! The `cadre` binary: parse, run, map the outcome to an exit code.
 
-use std::alloc::{GlobalAlloc, Layout};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
-
-use mimalloc::MiMalloc;
 
 use clap::Parser;
 
 /// mimalloc: ingest and replay build and drop many small JSON values, which
-/// glibc's allocator serves slowly (docs/performance.md). [`Counted`] counts
-/// the bytes allocated for `cadre bench`'s memory figures, and only while the
-/// bench asks it to: a count kept all the time is an atomic add shared by
-/// every core on every allocation, which cost ingest a fifth of its speed.
+/// glibc's allocator serves slowly (docs/performance.md).
+#[cfg(not(feature = "bench"))]
 #[global_allocator]
-static HEAP: Counted = Counted;
+static HEAP: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc, counting the net bytes allocated while [`COUNTING`] is on.
-struct Counted;
+/// With the `bench` feature, mimalloc counting the bytes allocated for
+/// `cadre bench`'s memory figures ([`counted`]).
+#[cfg(feature = "bench")]
+#[global_allocator]
+static HEAP: counted::Counted = counted::Counted;
 
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static COUNTED: AtomicIsize = AtomicIsize::new(0);
+/// mimalloc, counting the net bytes allocated for `cadre bench`, and only
+/// while the bench asks it to: a count kept all the time is an atomic add
+/// shared by every core on every allocation, which cost ingest a fifth of its
+/// speed.
+#[cfg(feature = "bench")]
+mod counted {
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 
-fn count(delta: isize) {
-    if COUNTING.load(Ordering::Relaxed) {
-        COUNTED.fetch_add(delta, Ordering::Relaxed);
-    }
-}
+    use mimalloc::MiMalloc;
 
-// SAFETY: every call is passed to mimalloc unchanged; the counting around it
-// touches two atomics and allocates nothing.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counted {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { MiMalloc.alloc(layout) };
-        if !p.is_null() {
-            count(layout.size() as isize);
+    /// mimalloc, counting the net bytes allocated while [`COUNTING`] is on.
+    pub(crate) struct Counted;
+
+    static COUNTING: AtomicBool = AtomicBool::new(false);
+    static COUNTED: AtomicIsize = AtomicIsize::new(0);
+
+    fn count(delta: isize) {
+        if COUNTING.load(Ordering::Relaxed) {
+            COUNTED.fetch_add(delta, Ordering::Relaxed);
         }
-        p
     }
 
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { MiMalloc.alloc_zeroed(layout) };
-        if !p.is_null() {
-            count(layout.size() as isize);
+    // SAFETY: every call is passed to mimalloc unchanged; the counting around it
+    // touches two atomics and allocates nothing.
+    #[allow(unsafe_code)]
+    unsafe impl GlobalAlloc for Counted {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let p = unsafe { MiMalloc.alloc(layout) };
+            if !p.is_null() {
+                count(layout.size() as isize);
+            }
+            p
         }
-        p
-    }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { MiMalloc.dealloc(ptr, layout) };
-        count(-(layout.size() as isize));
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { MiMalloc.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            count(new_size as isize - layout.size() as isize);
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            let p = unsafe { MiMalloc.alloc_zeroed(layout) };
+            if !p.is_null() {
+                count(layout.size() as isize);
+            }
+            p
         }
-        p
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { MiMalloc.dealloc(ptr, layout) };
+            count(-(layout.size() as isize));
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let p = unsafe { MiMalloc.realloc(ptr, layout, new_size) };
+            if !p.is_null() {
+                count(new_size as isize - layout.size() as isize);
+            }
+            p
+        }
     }
-}
 
-/// Starts counting from zero.
-fn start_counting() {
-    COUNTED.store(0, Ordering::Relaxed);
-    COUNTING.store(true, Ordering::Relaxed);
-}
+    /// Starts counting from zero.
+    pub(crate) fn start_counting() {
+        COUNTED.store(0, Ordering::Relaxed);
+        COUNTING.store(true, Ordering::Relaxed);
+    }
 
-/// Stops counting: the bytes allocated and not freed since [`start_counting`].
-fn stop_counting() -> isize {
-    COUNTING.store(false, Ordering::Relaxed);
-    COUNTED.load(Ordering::Relaxed)
+    /// Stops counting: the bytes allocated and not freed since [`start_counting`].
+    pub(crate) fn stop_counting() -> isize {
+        COUNTING.store(false, Ordering::Relaxed);
+        COUNTED.load(Ordering::Relaxed)
+    }
 }
 
 /// mimalloc's `purge_delay` option (its place in `mi_option_t`, mimalloc v3).
@@ -113,7 +125,8 @@ fn tune_allocator() {
 
 fn main() -> ExitCode {
     tune_allocator();
-    cadre_cli::count_heap_with(start_counting, stop_counting);
+    #[cfg(feature = "bench")]
+    cadre_cli::count_heap_with(counted::start_counting, counted::stop_counting);
     let cli = cadre_cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -2,12 +2,12 @@
 //! standard error, the table on standard output.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-
-use crate::BenchArgs;
+use clap::Args;
 
 pub(crate) fn run(a: BenchArgs) -> Result<ExitCode> {
     if a.sizes.is_empty() || a.sizes.contains(&0) {
@@ -75,4 +75,57 @@ pub(crate) fn run(a: BenchArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `cadre bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Organisation sizes (employees), each measured from scratch.
+    #[arg(long, num_args = 1.., default_values_t = [10_000usize, 100_000, 1_000_000])]
+    pub sizes: Vec<usize>,
+    /// Seed of the generated organisations.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last day of the generated year; figures are computed as of its end.
+    #[arg(long, default_value = "2026-06-30")]
+    pub end_date: chrono::NaiveDate,
+    /// Where the events and data directories go (about 12 GB for 1,000,000 employees); default: the system's temporary directory.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Keep the generated events and data directories.
+    #[arg(long)]
+    pub keep: bool,
+    /// Lines per durable batch of the file ingest.
+    #[arg(long, default_value_t = 5000)]
+    pub batch_size: usize,
+    /// Skip the DuckDB comparison.
+    #[arg(long)]
+    pub no_peer: bool,
+    /// Python interpreter with duckdb installed.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
+    /// The peer's SQL (run from the repository's root, or give the path).
+    #[arg(long, default_value = "bench/duckdb_gaps.py")]
+    pub peer_script: PathBuf,
+    /// Skip the HTTP load.
+    #[arg(long)]
+    pub no_http: bool,
+    /// Longest time the HTTP load posts for, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub http_seconds: f64,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 4)]
+    pub clients: usize,
+    /// Events per HTTP request.
+    #[arg(long, default_value_t = 1000)]
+    pub http_batch: usize,
+    /// Employees of the organisation the HTTP load posts.
+    #[arg(long, default_value_t = 20_000)]
+    pub http_employees: usize,
+    /// Also measure Kafka consume throughput against these bootstrap servers (the first size's events).
+    #[arg(long)]
+    pub kafka: Option<String>,
+    /// Also write every figure as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }

@@ -4,6 +4,7 @@
 //! command here wires the library crates together and owns what the user
 //! sees: progress bars, summaries and error messages that say what to do.
 
+#[cfg(feature = "bench")]
 mod bench;
 mod commands;
 mod open;
@@ -11,6 +12,8 @@ mod render;
 mod settings;
 mod warehouse;
 
+#[cfg(feature = "bench")]
+pub use bench::BenchArgs;
 pub use settings::Settings;
 
 use std::path::PathBuf;
@@ -23,6 +26,7 @@ pub use commands::run;
 /// binary's global allocator counts them between `start` and `stop`, which
 /// returns the bytes allocated and not freed meanwhile); without it, memory
 /// figures come from the resident set only.
+#[cfg(feature = "bench")]
 pub fn count_heap_with(start: fn(), stop: fn() -> isize) {
     cadre_bench::count_heap_with(start, stop);
 }
@@ -185,60 +189,11 @@ pub enum Command {
     ///
     /// Exit code 2 means cadre and DuckDB disagreed on a figure, or one new
     /// event did not change the gap tables.
+    ///
+    /// Only in builds with the `bench` feature (the default; the container
+    /// image leaves it out).
+    #[cfg(feature = "bench")]
     Bench(BenchArgs),
-}
-
-/// `cadre bench`.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Organisation sizes (employees), each measured from scratch.
-    #[arg(long, num_args = 1.., default_values_t = [10_000usize, 100_000, 1_000_000])]
-    pub sizes: Vec<usize>,
-    /// Seed of the generated organisations.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Last day of the generated year; figures are computed as of its end.
-    #[arg(long, default_value = "2026-06-30")]
-    pub end_date: chrono::NaiveDate,
-    /// Where the events and data directories go (about 12 GB for 1,000,000 employees); default: the system's temporary directory.
-    #[arg(long)]
-    pub work_dir: Option<PathBuf>,
-    /// Keep the generated events and data directories.
-    #[arg(long)]
-    pub keep: bool,
-    /// Lines per durable batch of the file ingest.
-    #[arg(long, default_value_t = 5000)]
-    pub batch_size: usize,
-    /// Skip the DuckDB comparison.
-    #[arg(long)]
-    pub no_peer: bool,
-    /// Python interpreter with duckdb installed.
-    #[arg(long, default_value = "python3")]
-    pub python: PathBuf,
-    /// The peer's SQL (run from the repository's root, or give the path).
-    #[arg(long, default_value = "bench/duckdb_gaps.py")]
-    pub peer_script: PathBuf,
-    /// Skip the HTTP load.
-    #[arg(long)]
-    pub no_http: bool,
-    /// Longest time the HTTP load posts for, in seconds.
-    #[arg(long, default_value_t = 10.0)]
-    pub http_seconds: f64,
-    /// Concurrent HTTP clients.
-    #[arg(long, default_value_t = 4)]
-    pub clients: usize,
-    /// Events per HTTP request.
-    #[arg(long, default_value_t = 1000)]
-    pub http_batch: usize,
-    /// Employees of the organisation the HTTP load posts.
-    #[arg(long, default_value_t = 20_000)]
-    pub http_employees: usize,
-    /// Also measure Kafka consume throughput against these bootstrap servers (the first size's events).
-    #[arg(long)]
-    pub kafka: Option<String>,
-    /// Also write every figure as JSON here.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
 }
 
 /// `cadre erase`.

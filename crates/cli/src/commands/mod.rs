@@ -51,6 +51,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(a) => export(&data, a),
         Command::DeadLetters => dead_letters(&data),
         Command::Erase(a) => erase(&data, a),
+        #[cfg(feature = "bench")]
         Command::Bench(a) => crate::bench::run(a),
     }
 }
