@@ -115,7 +115,7 @@ pub enum BenchError {
     },
     /// Storing or reading events.
     #[error(transparent)]
-    Ingest(#[from] cadre_ingest::IngestError),
+    Ingest(#[from] cadre_store::StoreError),
     /// Importing the generated file.
     #[error(transparent)]
     Import(#[from] cadre_ingest::ImportError),

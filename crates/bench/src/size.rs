@@ -7,9 +7,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use cadre_analytics::{AnalyticsConfig, Prepared, QueryKind, QueryOutput, QueryRequest, Scope};
-use cadre_ingest::{Ingestor, ReadBack, StoreLayout, StoreReader};
+use cadre_ingest::Ingestor;
 use cadre_model::Event;
 use cadre_projection::{LevelPolicy, Timeline};
+use cadre_store::{ReadBack, StoreLayout, StoreReader};
 use serde::Serialize;
 
 use crate::{as_of, io, memory, peer, BenchError, Options, PeerFigures};

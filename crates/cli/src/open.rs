@@ -5,7 +5,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use cadre_engine::{Engine, EngineConfig, EngineError};
-use cadre_ingest::{Ingestor, StoreLayout, StoreReader};
+use cadre_ingest::Ingestor;
+use cadre_store::{StoreLayout, StoreReader};
 
 use crate::settings::Settings;
 

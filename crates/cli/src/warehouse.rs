@@ -10,8 +10,8 @@ use cadre_clickhouse::{
     derive, ClickHouseConfig, Cursor, Deriver, ExportMetrics, Exporter, Warehouse,
 };
 use cadre_engine::{Engine, Subscriber};
-use cadre_ingest::{ReadBack, StoreLayout, StoreReader};
 use cadre_model::Event;
+use cadre_store::{ReadBack, StoreLayout, StoreReader};
 
 use crate::settings::Settings;
 use crate::{ClickhouseArgs, ClickhouseCommand};

@@ -16,8 +16,8 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use cadre_ingest::{ReadBack, StoreLayout, StoreReader};
 use cadre_model::Event;
+use cadre_store::{ReadBack, StoreLayout, StoreReader};
 use chrono::Utc;
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 use serde::{Deserialize, Serialize};

@@ -57,7 +57,7 @@ pub enum ClickHouseError {
     },
     /// The local log cannot be read.
     #[error(transparent)]
-    Store(#[from] cadre_ingest::IngestError),
+    Store(#[from] cadre_store::StoreError),
     /// The analytics could not be computed.
     #[error(transparent)]
     Analytics(#[from] cadre_analytics::AnalyticsError),

@@ -27,11 +27,10 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use cadre_analytics::{AnalyticsConfig, AnalyticsError, Prepared, QueryOutput, QueryRequest};
 use cadre_checkpoint::CheckpointConfig;
-use cadre_ingest::{
-    Batch, IngestConfig, IngestError, Ingestor, Item, ReadBack, StoreLayout, StoreReader,
-};
+use cadre_ingest::{Batch, IngestConfig, Ingestor, Item};
 use cadre_log::Recovery;
 use cadre_projection::{LevelPolicy, Snapshot, Timeline};
+use cadre_store::{ReadBack, StoreError, StoreLayout, StoreReader};
 use chrono::{DateTime, Utc};
 
 pub use import::Imported;
@@ -108,7 +107,7 @@ pub struct Status {
 pub enum EngineError {
     /// The store failed (the fault of the disk or of the data directory; retrying may help).
     #[error(transparent)]
-    Store(#[from] IngestError),
+    Store(#[from] StoreError),
     /// A file could not be imported; everything reported before is durable.
     #[error(transparent)]
     Import(#[from] cadre_ingest::ImportError),
@@ -468,7 +467,7 @@ fn tracked(mut t: Timeline) -> Timeline {
 }
 
 /// Folds the store's log, from the checkpoint at `path` when it is sound.
-fn restore(store: &Store, path: &Path) -> Result<cadre_checkpoint::Restored, IngestError> {
+fn restore(store: &Store, path: &Path) -> Result<cadre_checkpoint::Restored, StoreError> {
     match store {
         Store::Writer(w) => fold(&*w.lock().unwrap_or_else(|p| p.into_inner()), path),
         Store::Reader(r) => fold(r, path),
@@ -476,6 +475,6 @@ fn restore(store: &Store, path: &Path) -> Result<cadre_checkpoint::Restored, Ing
 }
 
 /// Folds a log, from the checkpoint at `path` when it is sound.
-fn fold(log: &impl ReadBack, path: &Path) -> Result<cadre_checkpoint::Restored, IngestError> {
+fn fold(log: &impl ReadBack, path: &Path) -> Result<cadre_checkpoint::Restored, StoreError> {
     cadre_checkpoint::restore(Some(path), |after, apply| log.replay_after(after, apply))
 }

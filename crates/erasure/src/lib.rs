@@ -30,9 +30,9 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use cadre_ingest::StoreLayout;
 use cadre_log::{Log, LogError, LogOptions, Rewrite};
 use cadre_model::{Event, EventData};
+use cadre_store::StoreLayout;
 
 pub use redact::{Redactor, ERASED};
 

@@ -13,7 +13,9 @@ use rayon::prelude::*;
 use cadre_log::Unsynced;
 
 use crate::body::{is_blank, parse_raw_line, Decoder, Item};
-use crate::store::{Batch, IngestError, Ingestor};
+use cadre_store::StoreError;
+
+use crate::ingestor::{Batch, Ingestor};
 
 /// Totals of one import.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,7 +52,7 @@ pub enum ImportError {
     },
     /// Storing failed; everything reported before this batch is durable.
     #[error(transparent)]
-    Store(#[from] IngestError),
+    Store(#[from] StoreError),
 }
 
 /// What the reading thread hands on: lines still to be decoded (NDJSON,
@@ -122,7 +124,7 @@ pub fn import_file(
         // batch is checked and written; a batch counts, and is reported,
         // only once its fsync has returned
         let (sync_tx, sync_rx) = mpsc::sync_channel::<(u64, Batch, Option<Unsynced>)>(1);
-        let syncer = scope.spawn(move || -> Result<ImportSummary, IngestError> {
+        let syncer = scope.spawn(move || -> Result<ImportSummary, StoreError> {
             let mut summary = ImportSummary::default();
             for (bytes_read, batch, unsynced) in sync_rx {
                 if let Some(u) = unsynced {

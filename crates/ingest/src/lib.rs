@@ -5,26 +5,24 @@
 //! spoil its neighbours ([`Decoder`]), and names the [`Source`] seam that
 //! pulled channels (Kafka) implement. It **validates** each item against
 //! the JSON Schema of its type and version in `schemas/` and then decodes it
-//! into the typed [`cadre_model::Event`] ([`Validator`]). And it **stores**:
-//! valid events go to the durable event log, invalid ones to the dead-letter
-//! store with their reason, both fsynced before any outcome is reported
-//! ([`Ingestor`]). An event is never acknowledged before it is durable, and a
-//! re-sent event (same `event_id`) is acknowledged as a duplicate, never
-//! stored twice.
+//! into the typed [`cadre_model::Event`] ([`Validator`]). And it **judges
+//! a batch for the store** ([`Ingestor`]): what each event refers to is
+//! checked in batch order, valid events go to the event store
+//! ([`cadre_store::EventStore`]), invalid ones to its dead letters with their
+//! reason, both fsynced before any outcome is reported. An event is never
+//! acknowledged before it is durable, and a re-sent event (same `event_id`)
+//! is acknowledged as a duplicate, never stored twice.
 
 mod body;
 mod import;
+mod ingestor;
 mod rejection;
 mod source;
-mod store;
 mod validate;
 
 pub use body::{parse_body, parse_line, parse_lines, Decoder, Item};
 pub use import::{import_file, ImportError, ImportSummary};
+pub use ingestor::{Batch, IngestConfig, Ingestor, Judge, Judged, Outcome};
 pub use source::Source;
-pub use store::{
-    Batch, DeadLetter, IngestConfig, IngestError, Ingestor, Judge, Judged, Outcome, ReadBack,
-    StoreLayout, StoreReader,
-};
 pub use validate::schemas;
 pub use validate::{decoded_as_schema_judges, Rejection, Validator, ENVELOPE_SCHEMA};

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use crate::body::Item;
-use crate::store::Batch;
+use crate::ingestor::Batch;
 
 /// A source of items read in batches.
 pub trait Source {

@@ -2,8 +2,9 @@
 //! sorted), whether the event came in that text or in another; and a
 //! re-send is a duplicate whatever text it comes in.
 
-use cadre_ingest::{parse_body, parse_lines, Ingestor, Outcome, ReadBack, StoreLayout};
+use cadre_ingest::{parse_body, parse_lines, Ingestor, Outcome};
 use cadre_model::Event;
+use cadre_store::{ReadBack, StoreLayout};
 use serde_json::{json, Value};
 
 fn hire(id: &str, subject: &str) -> Value {

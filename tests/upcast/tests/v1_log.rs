@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use cadre_ingest::{ReadBack, StoreLayout, StoreReader, Validator};
+use cadre_ingest::Validator;
+use cadre_store::{ReadBack, StoreLayout, StoreReader};
 use cadre_model::{Event, EventData, EventType};
 
 fn fixture() -> PathBuf {

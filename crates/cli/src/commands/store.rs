@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use cadre_ingest::{ReadBack, StoreLayout};
+use cadre_store::{ReadBack, StoreLayout};
 
 use super::output;
 use crate::open::reader;
