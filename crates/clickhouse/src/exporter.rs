@@ -4,20 +4,20 @@
 //! The local event log is the buffer of record. The exporter remembers, in
 //! `DATA_DIR/clickhouse-cursor.json` (replaced atomically), the sequence
 //! number of the first event ClickHouse has not acknowledged. Events stored
-//! after it wait in memory (up to `max_buffer_events`; beyond that they are
-//! read again from the log) and are sent in order; the cursor moves only
-//! after ClickHouse acknowledged an insert. A crash between the insert and
+//! after it are its [`Backlog`] (the engine's: in memory up to
+//! `max_buffer_events`, read again from the log beyond that) and are sent in
+//! order; the cursor moves only after ClickHouse acknowledged an insert. A crash between the insert and
 //! the cursor write re-sends events ClickHouse already has, which
 //! `cadre_events` (ReplacingMergeTree by `event_id`) collapses. Nothing
 //! acknowledged by cadre is ever missing from ClickHouse once the backlog
 //! drains.
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use cadre_engine::Backlog;
 use cadre_model::Event;
-use cadre_store::{ReadBack, StoreLayout, StoreReader};
+use cadre_store::StoreLayout;
 use chrono::Utc;
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 use serde::{Deserialize, Serialize};
@@ -145,25 +145,11 @@ impl Cursor {
 
     /// Writes the cursor durably: temporary file, fsync, rename, fsync of the directory.
     pub fn save(&self, path: &Path) -> Result<(), ClickHouseError> {
-        let io = |e: std::io::Error| ClickHouseError::Cursor {
+        let bytes = serde_json::to_vec_pretty(self).expect("cursor serialises");
+        cadre_store::replace_file(path, &bytes).map_err(|e| ClickHouseError::Cursor {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        };
-        let tmp = path.with_extension("json.tmp");
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp).map_err(io)?;
-            f.write_all(&serde_json::to_vec_pretty(self).expect("cursor serialises"))
-                .map_err(io)?;
-            f.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, path).map_err(io)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(io)?;
-        }
-        Ok(())
+        })
     }
 }
 
@@ -184,14 +170,10 @@ pub type Deriver =
 pub struct Exporter {
     warehouse: Warehouse,
     cfg: ClickHouseConfig,
-    layout: StoreLayout,
     cursor_path: PathBuf,
     cursor: Cursor,
-    pending: VecDeque<(u64, Event)>,
-    /// Events must be read again from the log (at start, or after the buffer overflowed).
-    reread: bool,
-    /// Events known to be in the local log.
-    log_len: u64,
+    /// The events after the cursor.
+    backlog: Backlog,
     metrics: Option<ExportMetrics>,
     last_export: Option<Instant>,
     /// Whether the schema is known to be current.
@@ -212,12 +194,13 @@ impl Exporter {
         let e = Exporter {
             warehouse: Warehouse::new(cfg),
             cfg: cfg.clone(),
-            layout: StoreLayout::new(data_dir),
             cursor_path,
-            log_len: cursor.next_seq,
+            backlog: Backlog::new(
+                StoreLayout::new(data_dir),
+                cursor.next_seq,
+                cfg.max_buffer_events,
+            ),
             cursor,
-            pending: VecDeque::new(),
-            reread: true,
             metrics,
             last_export: None,
             migrated: false,
@@ -239,7 +222,7 @@ impl Exporter {
 
     /// Events stored locally that ClickHouse has not acknowledged.
     pub fn backlog(&self) -> u64 {
-        self.log_len.saturating_sub(self.cursor.next_seq)
+        self.backlog.len()
     }
 
     fn publish(&self) {
@@ -252,49 +235,10 @@ impl Exporter {
         }
     }
 
-    fn expected(&self) -> u64 {
-        self.cursor.next_seq + self.pending.len() as u64
-    }
-
     /// Takes events just stored in the local log, in sequence order.
     pub fn accept(&mut self, stored: Vec<(u64, Event)>) {
-        for (seq, e) in stored {
-            self.log_len = self.log_len.max(seq + 1);
-            if self.reread || seq < self.expected() {
-                continue;
-            }
-            if seq > self.expected() || self.pending.len() >= self.cfg.max_buffer_events {
-                // a gap, or too much in memory: read them from the log later
-                self.pending.clear();
-                self.reread = true;
-                continue;
-            }
-            self.pending.push_back((seq, e));
-        }
+        self.backlog.accept(stored);
         self.publish();
-    }
-
-    /// Reads events not yet in ClickHouse from the local log into the buffer.
-    fn reread_log(&mut self) -> Result<(), ClickHouseError> {
-        self.pending.clear();
-        let reader = StoreReader::open(&self.layout)?;
-        let (from, max) = (self.cursor.next_seq, self.cfg.max_buffer_events);
-        let mut full = false;
-        let mut len = 0;
-        let pending = &mut self.pending;
-        reader.replay(|seq, e| {
-            len = seq + 1;
-            if seq >= from && !full {
-                if pending.len() < max {
-                    pending.push_back((seq, e));
-                } else {
-                    full = true;
-                }
-            }
-        })?;
-        self.log_len = self.log_len.max(len);
-        self.reread = full;
-        Ok(())
     }
 
     fn count_rows(&self, table: &str, n: usize) {
@@ -306,12 +250,15 @@ impl Exporter {
     /// Sends buffered events, oldest first, moving the cursor after each acknowledged insert.
     async fn send_events(&mut self) -> Result<usize, ClickHouseError> {
         let mut sent = 0;
-        while !self.pending.is_empty() {
-            let n = self.pending.len().min(self.cfg.batch_rows);
-            let chunk = &self.pending.make_contiguous()[..n];
+        loop {
+            let chunk = self.backlog.next(self.cfg.batch_rows);
+            let n = chunk.len();
+            if n == 0 {
+                break;
+            }
             self.warehouse.insert_events(&self.cfg.shard, chunk).await?;
-            self.pending.drain(..n);
-            self.cursor.next_seq += n as u64;
+            self.backlog.acknowledge(n);
+            self.cursor.next_seq = self.backlog.next_seq();
             self.cursor.save(&self.cursor_path)?;
             self.count_rows("cadre_events", n);
             sent += n;
@@ -322,9 +269,7 @@ impl Exporter {
 
     /// Whether every stored event is in ClickHouse and the latest export covers them.
     pub fn up_to_date(&self) -> bool {
-        !self.reread
-            && self.pending.is_empty()
-            && self.cursor.exported_events == Some(self.cursor.next_seq)
+        self.backlog.is_empty() && self.cursor.exported_events == Some(self.cursor.next_seq)
     }
 
     /// Writes one export: every table under a new export id, then its row in
@@ -440,17 +385,14 @@ impl Exporter {
             }
             self.migrated = true;
         }
-        if self.reread {
-            self.reread_log()?;
-        }
+        self.backlog.fill()?;
         let events = self.send_events().await?;
         let mut progress = Progress {
             events,
             exported_rows: None,
         };
         let due = self.last_export.is_none_or(|t| t.elapsed() >= min_interval);
-        if !self.reread
-            && self.pending.is_empty()
+        if self.backlog.is_empty()
             && self.cursor.exported_events != Some(self.cursor.next_seq)
             && due
         {
@@ -486,7 +428,7 @@ impl Exporter {
             let wait = match self.step(&derive, interval).await {
                 Ok(_) => {
                     backoff = Duration::from_secs(1);
-                    if self.up_to_date() || self.pending.is_empty() {
+                    if self.up_to_date() || self.backlog.buffered() == 0 {
                         // wake for new events, or when an export falls due
                         interval.max(Duration::from_millis(200))
                     } else {

@@ -16,6 +16,7 @@
 //! the CLI are adapters over it. Everything here blocks; async callers run it
 //! on their blocking pool.
 
+mod backlog;
 mod checkpoints;
 mod import;
 mod metrics;
@@ -33,6 +34,7 @@ use cadre_projection::{LevelPolicy, Snapshot, Timeline};
 use cadre_store::{ReadBack, StoreError, StoreLayout, StoreReader};
 use chrono::{DateTime, Utc};
 
+pub use backlog::Backlog;
 pub use import::Imported;
 pub use metrics::Metrics;
 pub use run::{RunOptions, SourceProgress};

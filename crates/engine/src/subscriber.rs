@@ -7,9 +7,10 @@ use cadre_model::Event;
 ///
 /// `stored` runs on the ingesting thread, so it hands the batch on (to a
 /// channel, a queue) and returns. A subscriber that must not miss events
-/// across restarts keeps a durable cursor of its own (the last sequence
-/// number it has made durable downstream) and reads what it lacks from the
-/// log at start: the engine does not remember what it told whom.
+/// across restarts keeps a durable cursor of its own (the first sequence
+/// number its downstream has not acknowledged) and a [`Backlog`](crate::Backlog)
+/// after it, which reads what it lacks from the log: the engine does not
+/// remember what it told whom.
 pub trait Subscriber: Send + Sync {
     /// A name for logs.
     fn name(&self) -> &str;

@@ -27,7 +27,6 @@ mod redact;
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use cadre_log::{Log, LogError, LogOptions, Rewrite};
@@ -197,7 +196,8 @@ impl Erasure {
         }
         report.dead_letters_erased = dead.rewrite(letter)?.erased;
         if let Some(text) = audit.0.take() {
-            replace_file(&self.audit_log, text.as_bytes())?;
+            cadre_store::replace_file(&self.audit_log, text.as_bytes())
+                .map_err(io(&self.audit_log))?;
         }
         let mut actions = judged.actions;
         log.rewrite(|rec| actions.remove(&rec.seq).unwrap_or(Rewrite::Keep))?;
@@ -321,17 +321,6 @@ impl Erasure {
 /// table says whose record each type is: [`Event::person`]).
 fn is_about(e: &Event, employee: &str) -> bool {
     e.person() == Some(employee)
-}
-
-/// Replaces a file's content atomically (temporary file, fsync, rename).
-fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), ErasureError> {
-    let tmp = path.with_extension("erasing");
-    let mut f = File::create(&tmp).map_err(io(&tmp))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))?;
-    sync_parent(path)
 }
 
 fn sync_parent(path: &Path) -> Result<(), ErasureError> {

@@ -12,6 +12,7 @@
 //! be to be stored is not decided here: that is ingest's judging.
 
 mod dead_letter;
+mod durable;
 mod error;
 mod layout;
 mod read;
@@ -25,6 +26,7 @@ use cadre_projection::References;
 use uuid::Uuid;
 
 pub use dead_letter::DeadLetter;
+pub use durable::replace_file;
 pub use error::StoreError;
 pub use layout::StoreLayout;
 pub use read::{ReadBack, StoreReader};
