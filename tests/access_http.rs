@@ -19,7 +19,11 @@ fn every_endpoint_checks_the_role() {
     let tmp = tempfile::tempdir().unwrap();
     let data = demo_data(tmp.path(), 300, 3);
     let (config, t) = role_config(tmp.path(), "u01", "");
-    let server = Server::start_with(&data, "ingest-t", &["--config", config.to_str().unwrap()]);
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
     let someone = server.get_json("/v1/query/gaps?org_unit=u01")["tables"]["employees"]["rows"][0]
         ["employee_id"]
         .as_str()
@@ -36,7 +40,7 @@ fn every_endpoint_checks_the_role() {
         ("planner", &t["planner"]),
         ("leader", &t["leader"]),
         ("viewer", &t["viewer"]),
-        ("ingest", "ingest-t"),
+        ("ingest", "ingest-token-0123456789"),
     ];
     // (path, expected status for admin, planner, leader, viewer, ingest)
     let cases: Vec<(String, [u16; 5])> = vec![
@@ -105,7 +109,7 @@ fn every_endpoint_checks_the_role() {
         "POST",
         "/login",
         &[("Content-Type", "application/x-www-form-urlencoded")],
-        b"token=ingest-t",
+        b"token=ingest-token-0123456789",
     );
     assert_eq!(code, 403);
 }
@@ -115,7 +119,11 @@ fn a_viewer_cannot_subtract_their_way_to_a_small_group() {
     let tmp = tempfile::tempdir().unwrap();
     let data = demo_data(tmp.path(), 500, 8);
     let (config, t) = role_config(tmp.path(), "u01", "");
-    let server = Server::start_with(&data, "t", &["--config", config.to_str().unwrap()]);
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
     let full = server.get_json(&format!("/v1/gaps/units?as_of={END}"));
     let seen = server.get_json_as(&t["viewer"], &format!("/v1/gaps/units?as_of={END}"));
     let people: BTreeMap<&str, u64> = rows(&full)

@@ -141,7 +141,7 @@ fn a_broker_killed_and_restarted_under_a_consuming_server_loses_and_doubles_noth
     let data = tmp.path().join("served");
     let mut serve_args = args.clone();
     serve_args.extend(["--kafka", "--group", &group]);
-    let server = Server::start_serving(&data, "t", &[], &serve_args);
+    let server = Server::start_serving(&data, "ingest-token-0123456789", &[], &serve_args);
     wait_for_events(&server, half, Duration::from_secs(90), "before the kill");
 
     // the broker dies; the server goes on answering from what it stored

@@ -480,7 +480,7 @@ fn kafka_to_clickhouse_buffers_while_clickhouse_is_away_and_equals_the_embedded_
     serve_args.extend(&kafka);
     let server = Server::start_serving(
         &data,
-        "ingest-secret",
+        "ingest-secret-0123456789",
         &["--config", config.to_str().unwrap()],
         &serve_args,
     );

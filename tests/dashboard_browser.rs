@@ -94,7 +94,7 @@ fn each_role_sees_what_it_may_in_the_browser() {
     let data = demo_data(tmp.path(), 600, 5);
     let (config, tokens) = role_config(tmp.path(), SCOPE, "");
     let config = config.to_str().unwrap().to_string();
-    let server = Server::start_with(&data, "t", &["--config", &config]);
+    let server = Server::start_with(&data, "ingest-token-0123456789", &["--config", &config]);
     let someone = server.get_json(&format!("/v1/query/gaps?as_of={END}&org_unit={SCOPE}"))
         ["tables"]["employees"]["rows"][0]["employee_id"]
         .as_str()

@@ -59,7 +59,11 @@ fn a_full_disk_acknowledges_nothing_unstored_and_recovers_when_space_returns() {
     let data = disk.0.join("data");
     let config = tmp.path().join("cadre.toml");
     std::fs::write(&config, "[server]\nevents_per_second = 0.0\n").unwrap();
-    let server = Server::start_with(&data, "t", &["--config", config.to_str().unwrap()]);
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
     let mut acknowledged = HashSet::new();
     let mut next = 0;
     let mut refused = 0;

@@ -131,7 +131,11 @@ fn every_hostile_line_is_refused_precisely_by_file_import_and_over_http() {
     let http_data = seeded(tmp.path(), "http");
     let config = tmp.path().join("cadre.toml");
     fs::write(&config, "[server]\nevents_per_second = 0.0\n").unwrap();
-    let server = Server::start_with(&http_data, "t", &["--config", config.to_str().unwrap()]);
+    let server = Server::start_with(
+        &http_data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
     let auth = format!("Bearer {}", server.token);
     let headers = [
         ("Authorization", auth.as_str()),

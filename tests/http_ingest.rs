@@ -29,7 +29,7 @@ fn ingest_over_http_end_to_end() {
     fs::write(&config, "[ingest]\ncheck_references = false\n").unwrap();
     let server = Server::start_with(
         tmp.path(),
-        "s3cret-token",
+        "s3cret-token-0123456789",
         &["--config", config.to_str().unwrap()],
     );
 

@@ -185,7 +185,7 @@ fn a_server_consuming_kafka_shows_what_file_ingest_shows() {
     let data = tmp.path().join("served");
     let mut serve_args = kafka_args(&b, &topic, &dlq);
     serve_args.extend(["--kafka", "--group", &group]);
-    let server = Server::start_serving(&data, "t", &[], &serve_args);
+    let server = Server::start_serving(&data, "ingest-token-0123456789", &[], &serve_args);
     run(
         cadre(tmp.path())
             .arg("produce")

@@ -44,7 +44,11 @@ fn oversized_and_overfast_requests_are_refused_whole() {
     )
     .unwrap();
     let data = tmp.path().join("data");
-    let server = Server::start_with(&data, "t", &["--config", config.to_str().unwrap()]);
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
 
     // too many events in one request
     let (code, v, _) = post(&server, &hires(6, 0));
@@ -107,7 +111,7 @@ fn slow_clients_are_cut_off_and_do_not_block_others() {
     std::fs::write(&config, "[server]\nheader_timeout_secs = 1\n").unwrap();
     let server = Server::start_with(
         &tmp.path().join("data"),
-        "t",
+        "ingest-token-0123456789",
         &["--config", config.to_str().unwrap()],
     );
     // 200 clients that start a request and never finish its headers

@@ -20,7 +20,7 @@ fn document(server: &Server) -> Value {
 fn the_document_describes_what_the_server_answers() {
     let tmp = tempfile::tempdir().unwrap();
     let data = demo_data(tmp.path(), 40, 3);
-    let server = Server::start(&data, "ingest-token");
+    let server = Server::start(&data, "ingest-token-0123456789");
     let doc = document(&server);
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().expect("paths");
@@ -91,7 +91,7 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let data = demo_data(tmp.path(), 40, 5);
-    let server = Server::start(&data, "ingest-token");
+    let server = Server::start(&data, "ingest-token-0123456789");
     let auth = format!("Authorization: Bearer {}", server.admin);
     // real ids for the path parameters, so those operations reach past 404
     let succession = server.get_json(&format!("/v1/query/succession?as_of={END}"));

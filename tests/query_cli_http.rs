@@ -103,7 +103,7 @@ fn cli_and_http_agree_on_every_query() {
         })
         .collect();
 
-    let server = Server::start(&data, "t");
+    let server = Server::start(&data, "ingest-token-0123456789");
     for ((args, params), from_cli) in cases.iter().zip(&cli) {
         let path = format!("/v1/query/{}?as_of={END}{params}", args[0]);
         let from_http = server.get_json(&path);
@@ -215,7 +215,11 @@ fn cli_and_http_agree_on_every_query() {
     drop(server);
     let strict = tmp.path().join("strict.toml");
     std::fs::write(&strict, "[analytics]\nstale_days = 1\n").unwrap();
-    let server = Server::start_with(&data, "t", &["--config", strict.to_str().unwrap()]);
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", strict.to_str().unwrap()],
+    );
     let units = server.get_json(&format!("/v1/gaps/units?as_of={END}"));
     let org = unit_row(&units, "org");
     let default_org = unit_row(&cli[0]["tables"]["units"], "org");

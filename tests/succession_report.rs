@@ -80,7 +80,7 @@ fn succession_report_reads_well_and_respects_access() {
     let cli_html = std::fs::read_to_string(&html_path).unwrap();
 
     // a leader that is also a candidate somewhere in u01
-    let server0 = Server::start(&data, "t");
+    let server0 = Server::start(&data, "ingest-token-0123456789");
     let succ = server0.get_json(&format!("/v1/query/succession?as_of={END}&org_unit=u01"));
     drop(server0);
     let positions = succ["tables"]["positions"]["rows"].as_array().unwrap();
@@ -106,7 +106,11 @@ fn succession_report_reads_well_and_respects_access() {
         token_hash("candidate-token")
     );
     let (config, tokens) = role_config(tmp.path(), "u01", &extra);
-    let server = Server::start_with(&data, "t", &["--config", config.to_str().unwrap()]);
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
 
     // the API serves the same report as the CLI writes
     let (code, body) = server.get(&format!("/v1/reports/succession?as_of={END}"));

@@ -122,6 +122,38 @@ fn serve_speaks_https_with_the_given_certificate_and_never_prints_a_token() {
     );
     assert_eq!(code, 200, "{body}");
 
+    // under TLS the sign-in cookie is Secure and browsers are told to stay on HTTPS
+    let login = format!("token={}", admin.trim());
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "20",
+            "-o",
+            "/dev/null",
+            "-D",
+            "-",
+            "--cacert",
+            &cert,
+        ])
+        .args(["--data-binary", &login, &format!("{base}/login")])
+        .output()
+        .expect("curl is installed");
+    let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    let cookie = head
+        .lines()
+        .find(|l| l.starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie: {head}"));
+    assert!(cookie.contains("; secure"), "{cookie}");
+    assert!(
+        !cookie.contains(&admin.trim().to_ascii_lowercase()),
+        "{cookie}"
+    );
+    assert!(
+        head.contains("strict-transport-security: max-age=31536000"),
+        "{head}"
+    );
+
     // a client that does not trust the certificate refuses it (curl exit 60)
     let (exit, _, _) = curl(None, &format!("{base}/health"), &[]);
     assert_eq!(exit, 60, "an untrusted certificate is refused");

@@ -98,7 +98,7 @@ for (const [role, token] of Object.entries(tokens)) {
     const before = await page.textContent("[data-metric=headcount]");
     const r = await fetch(`${base}/v1/events`, {
       method: "POST",
-      headers: { Authorization: `Bearer ${process.env.CADRE_INGEST}` },
+      headers: { Authorization: `Bearer ${process.env.CADRE_INGEST}`, "Content-Type": "application/x-ndjson" },
       body: process.env.CADRE_LIVE,
     });
     seen.live_post = r.status;

@@ -136,6 +136,11 @@ impl Server {
         panic!("cadre serve did not answer /health on port {port} within 60 s");
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -226,6 +231,17 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<(u16, Vec<u8>)> {
+    http_with_head(port, method, path, headers, body).map(|(code, _, body)| (code, body))
+}
+
+/// As [`http`], with the answer's status line and headers, as sent.
+pub fn http_with_head(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String, Vec<u8>)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut req = format!(
@@ -257,7 +273,7 @@ pub fn http(
     {
         rest = dechunk(&rest);
     }
-    Ok((code, rest))
+    Ok((code, head, rest))
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {

@@ -49,6 +49,12 @@ impl Table {
     }
 
     /// Writes the table as CSV (RFC 4180 quoting; nulls as empty fields).
+    ///
+    /// A text cell that a spreadsheet would take for a formula (it starts
+    /// with `=`, `+`, `-`, `@`, a tab or a carriage return: a name such as
+    /// `=HYPERLINK(...)` sent in an event) is written with a leading `'`,
+    /// which spreadsheets show as text and never run. Numbers are written as
+    /// they are, negative ones included.
     pub fn write_csv(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         let line = |cells: Vec<String>| {
             cells
@@ -65,7 +71,7 @@ impl Table {
         };
         writeln!(w, "{}", line(self.columns.clone()))?;
         for r in &self.rows {
-            writeln!(w, "{}", line(r.iter().map(cell_text).collect()))?;
+            writeln!(w, "{}", line(r.iter().map(csv_cell).collect()))?;
         }
         Ok(())
     }
@@ -73,6 +79,15 @@ impl Table {
     /// The index of a column.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
+    }
+}
+
+/// A cell's CSV text, a text that would start a formula made inert.
+fn csv_cell(v: &Value) -> String {
+    let text = cell_text(v);
+    match v {
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{text}"),
+        _ => text,
     }
 }
 
@@ -230,6 +245,26 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "a,b\n\"x, \"\"y\"\"\",\n1.5,true\n"
+        );
+    }
+
+    #[test]
+    fn csv_makes_formulas_in_text_inert_and_leaves_numbers_alone() {
+        let text = |s: &str| Value::String(s.into());
+        let t = Table {
+            columns: vec!["name".into(), "change".into()],
+            rows: vec![
+                vec![text("=HYPERLINK(\"http://x\",\"y\")"), (-0.8).into()],
+                vec![text("+1"), text("-2")],
+                vec![text("@SUM(A1)"), text("\tTab")],
+                vec![text("\rCR"), text("Ann - Lee")],
+            ],
+        };
+        let mut out = Vec::new();
+        t.write_csv(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "name,change\n\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-0.8\n'+1,'-2\n'@SUM(A1),'\tTab\n\"'\rCR\",Ann - Lee\n"
         );
     }
 }

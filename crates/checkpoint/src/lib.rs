@@ -15,6 +15,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use cadre_failpoint::crash_point;
@@ -114,9 +115,14 @@ pub fn write_encoded(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
         move |source| CheckpointError { path: p, source }
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(err(dir))?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(err(dir))?;
     let tmp = path.with_extension("tmp");
     let mut f = OpenOptions::new()
+        .mode(0o600)
         .create(true)
         .write(true)
         .truncate(true)

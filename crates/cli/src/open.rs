@@ -20,6 +20,17 @@ pub(crate) fn open(data: &Path, settings: &Settings) -> Result<Ingestor> {
 }
 
 /// Says which damaged log tails were cut off at open.
+/// Creates the data directory (and its parents) for its owner alone (0700):
+/// it holds people's appraisals and the tokens that open them.
+pub(crate) fn private_dir(data: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data)
+        .with_context(|| format!("cannot create {}", data.display()))
+}
+
 pub(crate) fn report_recoveries(recoveries: &[cadre_log::Recovery]) {
     for r in recoveries {
         eprintln!(

@@ -4,6 +4,7 @@
 //! `Content-Type`, file import by the file's name, and both then judge and
 //! store the items the same way. A new input format is a new variant here.
 
+use serde::Deserializer as _;
 use serde_json::Value;
 
 use crate::rejection::Rejection;
@@ -57,6 +58,16 @@ pub enum Decoder {
     Json,
 }
 
+/// Media types read as NDJSON, a line per event.
+pub const NDJSON_TYPES: [&str; 3] = [
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonl",
+];
+
+/// Media types read as JSON: one event, an array of events (or NDJSON).
+pub const JSON_TYPES: [&str; 1] = ["application/json"];
+
 impl Decoder {
     /// Splits `bytes` into items.
     pub fn decode(self, bytes: &[u8]) -> Vec<Item> {
@@ -66,23 +77,22 @@ impl Decoder {
         }
     }
 
-    /// The decoder for a declared media type: NDJSON when declared so,
-    /// otherwise told apart by the body itself.
-    pub fn for_media_type(media_type: Option<&str>) -> Decoder {
-        let declared = media_type
-            .map(|t| t.split(';').next().unwrap_or_default().trim())
-            .unwrap_or_default();
-        let ndjson = [
-            "application/x-ndjson",
-            "application/ndjson",
-            "application/jsonl",
-        ]
-        .iter()
-        .any(|n| declared.eq_ignore_ascii_case(n));
-        if ndjson {
-            Decoder::Ndjson
+    /// The decoder for a declared media type: NDJSON when declared so; JSON
+    /// (one event, an array, or NDJSON, told apart by the body itself) when
+    /// declared JSON or not declared at all; `None` for any other type (a
+    /// form's `text/plain`, say), which is not an event body.
+    pub fn for_media_type(media_type: Option<&str>) -> Option<Decoder> {
+        let Some(declared) = media_type.map(|t| t.split(';').next().unwrap_or_default().trim())
+        else {
+            return Some(Decoder::Json);
+        };
+        let is = |names: &[&str]| names.iter().any(|n| declared.eq_ignore_ascii_case(n));
+        if is(&NDJSON_TYPES) {
+            Some(Decoder::Ndjson)
+        } else if is(&JSON_TYPES) {
+            Some(Decoder::Json)
         } else {
-            Decoder::Json
+            None
         }
     }
 
@@ -97,6 +107,27 @@ impl Decoder {
             Decoder::Json
         } else {
             Decoder::Ndjson
+        }
+    }
+
+    /// How many items [`Decoder::decode`] would make of `bytes`, counted
+    /// without making them: a body can be refused for holding too many
+    /// events before memory is spent on each (a body of two-byte lines
+    /// would otherwise become millions of items).
+    pub fn count(self, bytes: &[u8]) -> usize {
+        match self {
+            Decoder::Ndjson => count_lines(bytes),
+            Decoder::Json => {
+                let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
+                match first.map(|i| bytes[i]) {
+                    None => 0,
+                    Some(b'[') => serde_json::Deserializer::from_slice(bytes)
+                        .deserialize_seq(CountElements)
+                        .unwrap_or(1),
+                    Some(_) if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => 1,
+                    Some(_) => count_lines(bytes),
+                }
+            }
         }
     }
 
@@ -145,6 +176,33 @@ pub fn parse_body(body: &[u8]) -> Vec<Item> {
     parse_lines(body)
 }
 
+/// The non-blank lines of a body.
+fn count_lines(bytes: &[u8]) -> usize {
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !is_blank(l))
+        .count()
+}
+
+/// Counts a JSON array's elements, skipping over each.
+struct CountElements;
+
+impl<'de> serde::de::Visitor<'de> for CountElements {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut n = 0;
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
 /// Splits an NDJSON body (`Content-Type: application/x-ndjson`) into one
 /// item per non-blank line, whatever the first line looks like.
 pub fn parse_lines(body: &[u8]) -> Vec<Item> {
@@ -182,6 +240,23 @@ pub(crate) fn parse_raw_line(position: usize, line: Vec<u8>) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_what_it_would_decode_without_decoding() {
+        let bodies: [&[u8]; 6] = [
+            b"",
+            br#" {"a": 1} "#,
+            br#"[{"a":1},{"b":2},3]"#,
+            b"{\"a\":1}\n{broken\n\n{\"c\":3}\r\n",
+            b"[1, 2",
+            b"1\n2\n3\n\n4",
+        ];
+        for body in bodies {
+            for d in [Decoder::Json, Decoder::Ndjson] {
+                assert_eq!(d.count(body), d.decode(body).len(), "{d:?} {body:?}");
+            }
+        }
+    }
 
     #[test]
     fn single_object() {
@@ -222,13 +297,21 @@ mod tests {
         use std::path::Path;
         assert_eq!(
             Decoder::for_media_type(Some("application/x-ndjson; charset=utf-8")),
-            Decoder::Ndjson
+            Some(Decoder::Ndjson)
         );
         assert_eq!(
             Decoder::for_media_type(Some("application/json")),
-            Decoder::Json
+            Some(Decoder::Json)
         );
-        assert_eq!(Decoder::for_media_type(None), Decoder::Json);
+        assert_eq!(Decoder::for_media_type(None), Some(Decoder::Json));
+        // what a form can send is not an event body
+        for form in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+        ] {
+            assert_eq!(Decoder::for_media_type(Some(form)), None, "{form}");
+        }
         assert_eq!(
             Decoder::for_path(Path::new("a/framework.JSON")),
             Decoder::Json

@@ -20,7 +20,7 @@ mod rejection;
 mod source;
 mod validate;
 
-pub use body::{parse_body, parse_line, parse_lines, Decoder, Item};
+pub use body::{parse_body, parse_line, parse_lines, Decoder, Item, JSON_TYPES, NDJSON_TYPES};
 pub use import::{import_file, ImportError, ImportSummary};
 pub use ingestor::{Batch, IngestConfig, Ingestor, Judge, Judged, Outcome};
 pub use source::Source;

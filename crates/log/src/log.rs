@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use cadre_failpoint::crash_point;
@@ -12,7 +13,7 @@ use uuid::Uuid;
 use crate::frame::{encode, header, scan_segment, HEADER_LEN};
 use crate::read::scan_segments;
 use crate::rewrite::finish_rewrite;
-use crate::segment::{create_segment, leave_cache, list_segments};
+use crate::segment::{create_segment, leave_cache, list_segments, private_dir, PRIVATE_FILE};
 use crate::{
     fsync, Appended, AsRecord, LogError, LogOptions, LogReader, Record, Recovery, Unsynced,
     MAX_RECORD_LEN,
@@ -61,12 +62,13 @@ impl Log {
         options: LogOptions,
         mut observe: impl FnMut(u64, Uuid, &[u8]),
     ) -> Result<(Log, Option<Recovery>), LogError> {
-        fs::create_dir_all(dir).map_err(|e| LogError::io(dir, e))?;
+        private_dir(dir).map_err(|e| LogError::io(dir, e))?;
         let lock_path = dir.join("LOCK");
         let lock = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(PRIVATE_FILE)
             .open(&lock_path)
             .map_err(|e| LogError::io(&lock_path, e))?;
         match lock.try_lock() {

@@ -3,6 +3,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::frame::header;
@@ -37,9 +38,27 @@ pub(crate) fn list_segments(dir: &Path) -> Result<Vec<PathBuf>, LogError> {
     Ok(segs.into_iter().map(|(_, p)| p).collect())
 }
 
+/// The mode of every file a log creates: its owner's alone. Events name
+/// people and their appraisals.
+pub(crate) const PRIVATE_FILE: u32 = 0o600;
+
+/// Creates a directory (and its parents) that only its owner may enter.
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 /// Writes a whole file and makes its content durable.
 pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
-    let mut f = File::create(path).map_err(|e| LogError::io(path, e))?;
+    let mut f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(PRIVATE_FILE)
+        .open(path)
+        .map_err(|e| LogError::io(path, e))?;
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
         .map_err(|e| LogError::io(path, e))
@@ -74,6 +93,7 @@ pub(crate) fn create_segment(dir: &Path, n: usize) -> Result<PathBuf, LogError> 
     let mut f = OpenOptions::new()
         .create_new(true)
         .write(true)
+        .mode(PRIVATE_FILE)
         .open(&path)
         .map_err(|e| LogError::io(&path, e))?;
     f.write_all(&header()).map_err(|e| LogError::io(&path, e))?;

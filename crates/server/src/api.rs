@@ -3,13 +3,12 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
-use cadre_ingest::{Decoder, Outcome};
+use cadre_ingest::{Decoder, Outcome, JSON_TYPES, NDJSON_TYPES};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -85,11 +84,44 @@ pub(crate) struct LoginForm {
     token: String,
 }
 
-/// `POST /login` (form field `token`): a valid token is kept in an HttpOnly,
-/// same-site cookie and the browser goes to the dashboard.
-pub(crate) async fn login(State(s): State<Arc<Service>>, Form(f): Form<LoginForm>) -> Response {
+/// Whether a form post comes from cadre's own pages: a browser says where
+/// a request comes from (`Sec-Fetch-Site`, `Origin`); a page of another
+/// origin, even on the same site, must not sign a browser in (login CSRF).
+/// A client that is not a browser sends neither and is let through.
+fn from_own_page(headers: &HeaderMap) -> bool {
+    let get = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        return site == "same-origin" || site == "none";
+    }
+    match get("origin") {
+        None => true,
+        Some(origin) => {
+            let host = origin.split_once("://").map(|(_, h)| h);
+            host.is_some() && host == get("host")
+        }
+    }
+}
+
+/// `POST /login` (form field `token`): a valid token opens a session, whose
+/// id (not the token) is kept in an HttpOnly, same-site cookie (`Secure`
+/// under TLS), and the browser goes to the dashboard. Refused from another
+/// origin's page; failed attempts are throttled per client address.
+pub(crate) async fn login(
+    State(s): State<Arc<Service>>,
+    peer: Option<axum::Extension<crate::Peer>>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    if !from_own_page(&headers) {
+        return ApiError::Forbidden("sign in from cadre's own sign-in page".into()).into_response();
+    }
+    let peer = peer.map(|axum::Extension(p)| p.0);
+    if let Some(wait) = s.sessions.throttled(peer) {
+        return ApiError::SignInThrottled(wait).into_response();
+    }
     let token = f.token.trim();
     let Some(who) = s.authenticate(token) else {
+        s.sessions.failed(peer);
         return (
             StatusCode::UNAUTHORIZED,
             Html(LOGIN.replace("<!--error-->", "That token is not valid.")),
@@ -106,7 +138,12 @@ pub(crate) async fn login(State(s): State<Arc<Service>>, Form(f): Form<LoginForm
         )
             .into_response();
     }
-    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800");
+    let session = s.sessions.open(token);
+    let secure = if s.tls { "; Secure" } else { "" };
+    let cookie = format!(
+        "{COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        crate::session::SESSION_TTL.as_secs()
+    );
     (
         StatusCode::SEE_OTHER,
         [
@@ -117,7 +154,11 @@ pub(crate) async fn login(State(s): State<Arc<Service>>, Form(f): Form<LoginForm
         .into_response()
 }
 
-pub(crate) async fn logout() -> Response {
+/// `GET|POST /logout`: ends the session and clears the cookie.
+pub(crate) async fn logout(State(s): State<Arc<Service>>, headers: HeaderMap) -> Response {
+    if let Some(id) = crate::auth::session_id(&headers) {
+        s.sessions.close(id);
+    }
     let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     (
         StatusCode::SEE_OTHER,
@@ -176,6 +217,71 @@ pub(crate) async fn status(
     })))
 }
 
+/// The decoder a request's headers ask for: 415 for a body compressed in
+/// any way (`Content-Encoding`) or declared as anything but JSON or NDJSON
+/// (a form's `text/plain`, say). Declared NDJSON is read line by line even
+/// when a line starts with '['.
+fn decoder(headers: &HeaderMap) -> Result<Decoder, ApiError> {
+    if let Some(enc) = headers.get(header::CONTENT_ENCODING) {
+        let enc = enc.to_str().unwrap_or("?").trim();
+        if !enc.eq_ignore_ascii_case("identity") {
+            return Err(ApiError::UnsupportedMedia(format!(
+                "Content-Encoding {enc:?} is not supported: send the body uncompressed"
+            )));
+        }
+    }
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("?"));
+    Decoder::for_media_type(media_type).ok_or_else(|| {
+        let known: Vec<&str> = JSON_TYPES.iter().chain(&NDJSON_TYPES).copied().collect();
+        ApiError::UnsupportedMedia(format!(
+            "Content-Type {:?} is not an event body: send {}",
+            media_type.unwrap_or_default(),
+            known.join(" or ")
+        ))
+    })
+}
+
+/// Reads an ingest body within the limits: one of at most `max_uploads`
+/// bodies read at once (429 beyond), at most `max_body_bytes` (413, before
+/// reading when the declared length says so), all of it within
+/// `body_timeout_secs` of the headers (408).
+async fn read_body(s: &Service, headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let max = s.limits.max_body_bytes;
+    let too_large = || {
+        ApiError::TooLarge(format!(
+            "the body is larger than {max} bytes: split it into smaller requests"
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let _permit = s.uploads.try_acquire().map_err(|_| {
+        ApiError::Busy(
+            format!(
+                "{} uploads are being read; retry in a second",
+                s.limits.max_uploads
+            ),
+            1.0,
+        )
+    })?;
+    let deadline = std::time::Duration::from_secs_f64(s.limits.body_timeout_secs.max(0.1));
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, max)).await {
+        Err(_) => Err(ApiError::Timeout(format!(
+            "the body did not arrive within {} s: nothing was stored; send it again, faster or in smaller requests",
+            s.limits.body_timeout_secs
+        ))),
+        Ok(Err(e)) if e.to_string().contains("length limit exceeded") => Err(too_large()),
+        Ok(Err(e)) => Err(ApiError::BadRequest(format!("cannot read the body: {e}"))),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
 /// `POST /v1/events`: one event, an array, or NDJSON; one result per item.
 /// With `Content-Type: application/x-ndjson` the body is read as NDJSON only.
 ///
@@ -185,35 +291,23 @@ pub(crate) async fn post_events(
     State(s): State<Arc<Service>>,
     Caller(who): Caller,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!(
-                "the body is larger than {} bytes: split it into smaller requests",
-                s.limits.max_body_bytes
-            ))
-        } else {
-            ApiError::BadRequest(format!("cannot read the body: {e}"))
-        }
-    })?;
-    // declared NDJSON is read line by line even when a line starts with '['
-    let media_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let items = Decoder::for_media_type(media_type).decode(&body);
-    if items.is_empty() {
+    let decoder = decoder(&headers)?;
+    let body = read_body(&s, &headers, body).await?;
+    let n = decoder.count(&body);
+    if n == 0 {
         return Err(ApiError::BadRequest(
             "empty body: send one JSON event, a JSON array of events, or NDJSON".into(),
         ));
     }
-    if items.len() > s.limits.max_batch_events {
+    if n > s.limits.max_batch_events {
         return Err(ApiError::TooLarge(format!(
-            "{} events in one request; at most {}: split it, nothing was stored",
-            items.len(),
+            "{n} events in one request; at most {}: split it, nothing was stored",
             s.limits.max_batch_events
         )));
     }
+    let items = decoder.decode(&body);
     s.rate
         .take(&s.limits, &who.name, items.len())
         .map_err(ApiError::RateLimited)?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use cadre_access::{
@@ -18,18 +18,20 @@ use serde_json::{Map, Value};
 
 use crate::{ApiError, Service};
 
-/// The cookie the login form sets.
-pub(crate) const COOKIE: &str = "cadre_token";
+/// The cookie the sign-in form sets: a session id, never the token.
+pub(crate) const COOKIE: &str = "cadre_session";
 
-/// The token a request carries: `Authorization: Bearer`, or the login cookie.
-fn token(headers: &HeaderMap) -> Option<&str> {
-    if let Some(t) = headers
+/// The token of an `Authorization: Bearer` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return Some(t.trim());
-    }
+        .map(str::trim)
+}
+
+/// The session id of the sign-in cookie.
+pub(crate) fn session_id(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -40,6 +42,23 @@ fn token(headers: &HeaderMap) -> Option<&str> {
                 .strip_prefix(COOKIE)
                 .and_then(|r| r.strip_prefix('='))
         })
+}
+
+/// The token a request carries: `Authorization: Bearer`, or, when
+/// `cookie` allows it, the token behind the sign-in cookie's session.
+///
+/// Only reads (GET, HEAD) take the cookie: a browser attaches a cookie to
+/// any request a page makes, even one a hostile page on the same site
+/// makes, but never a bearer header it was not given. So a write always
+/// needs the header, and no form can make a signed-in browser store an event.
+fn token(s: &Service, headers: &HeaderMap, cookie: bool) -> Option<String> {
+    if let Some(t) = bearer(headers) {
+        return Some(t.to_string());
+    }
+    cookie
+        .then(|| session_id(headers))
+        .flatten()
+        .and_then(|id| s.sessions.token(id))
 }
 
 /// Who may call an endpoint.
@@ -71,12 +90,22 @@ impl Access {
         }
     }
 
-    /// The caller, if their token passes the rule: 401 without a valid
-    /// token, 403 without the right. Endpoints are checked by their row
-    /// ([`admit`]); the dashboard's pages ask here.
+    /// The caller of a read (a page, a GET), if their token passes the
+    /// rule: 401 without a valid token, 403 without the right. Endpoints are
+    /// checked by their row ([`admit`]); the dashboard's pages ask here.
     pub(crate) fn require(self, s: &Service, headers: &HeaderMap) -> Result<Principal, ApiError> {
-        let p = token(headers)
-            .and_then(|t| s.authenticate(t))
+        self.require_for(s, headers, true)
+    }
+
+    /// As [`Access::require`]; the sign-in cookie counts only when `cookie`.
+    fn require_for(
+        self,
+        s: &Service,
+        headers: &HeaderMap,
+        cookie: bool,
+    ) -> Result<Principal, ApiError> {
+        let p = token(s, headers, cookie)
+            .and_then(|t| s.authenticate(&t))
             .ok_or(ApiError::Unauthorized)?;
         if self.allows(p.role) {
             Ok(p)
@@ -110,7 +139,8 @@ pub(crate) async fn admit(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let who = rule.require(&s, request.headers())?;
+    let read = matches!(*request.method(), Method::GET | Method::HEAD);
+    let who = rule.require_for(&s, request.headers(), read)?;
     request.extensions_mut().insert(Caller(who));
     Ok(next.run(request).await)
 }

@@ -21,6 +21,19 @@ pub enum ApiError {
     /// The request is larger than the server accepts.
     #[error("{0}")]
     TooLarge(String),
+    /// The body is of a type or an encoding the endpoint does not read.
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// The body did not arrive in time.
+    #[error("{0}")]
+    Timeout(String),
+    /// Too much of this work is under way (uploads, PDF renderings); retry
+    /// after this many seconds.
+    #[error("{0}")]
+    Busy(String, f64),
+    /// Too many failed sign-ins from this address; retry after this many seconds.
+    #[error("too many failed sign-ins from this address: retry in {0:.0} s")]
+    SignInThrottled(f64),
     /// The caller posts faster than its rate allows; retry after this many seconds.
     #[error("too many events for this token: retry in {0:.1} s")]
     RateLimited(f64),
@@ -30,6 +43,10 @@ pub enum ApiError {
     /// Storage failed; nothing in the request was acknowledged, retrying is safe.
     #[error("storage unavailable, nothing acknowledged, retry later: {0}")]
     Unavailable(String),
+    /// A tool the answer needs is missing or failed (Chromium for a PDF);
+    /// nothing to do with storage.
+    #[error("{0}")]
+    ToolUnavailable(String),
     /// A bug.
     #[error("internal error: {0}")]
     Internal(String),
@@ -78,16 +95,25 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited(_) | ApiError::Busy(..) | ApiError::SignInThrottled(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::ToolUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
         let body = Json(serde_json::json!({ "error": self.to_string() }));
-        if let ApiError::RateLimited(wait) = &self {
+        if let ApiError::RateLimited(wait)
+        | ApiError::Busy(_, wait)
+        | ApiError::SignInThrottled(wait) = &self
+        {
             let secs = wait.ceil().max(1.0) as u64;
             return (status, [(header::RETRY_AFTER, secs.to_string())], body).into_response();
         }

@@ -11,8 +11,10 @@
 mod api;
 mod auth;
 mod error;
+mod headers;
 mod limits;
 mod openapi;
+mod session;
 mod tls;
 mod views;
 
@@ -34,6 +36,9 @@ pub struct ServerConfig {
     pub audit_log: std::path::PathBuf,
     /// Request limits on ingest.
     pub limits: Limits,
+    /// Whether the server answers over TLS: the sign-in cookie is then
+    /// `Secure` and answers carry `Strict-Transport-Security`.
+    pub tls: bool,
 }
 
 /// The engine as the HTTP API serves it: with tokens, an audit log and limits.
@@ -43,6 +48,12 @@ pub struct Service {
     audit: cadre_access::AuditLog,
     pub(crate) limits: Limits,
     pub(crate) rate: limits::RateLimiter,
+    pub(crate) sessions: session::Sessions,
+    pub(crate) tls: bool,
+    /// Bodies of `POST /v1/events` being read.
+    pub(crate) uploads: tokio::sync::Semaphore,
+    /// PDF reports being printed.
+    pub(crate) pdf_renders: Arc<tokio::sync::Semaphore>,
 }
 
 impl Service {
@@ -59,6 +70,12 @@ impl Service {
             })?,
             limits: config.limits.clone(),
             rate: limits::RateLimiter::default(),
+            sessions: session::Sessions::default(),
+            tls: config.tls,
+            uploads: tokio::sync::Semaphore::new(config.limits.max_uploads.max(1)),
+            pdf_renders: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.max_pdf_renders.max(1),
+            )),
         })
     }
 
@@ -127,8 +144,8 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         // too many open files and the like: wait, do not spin
                         tracing::warn!(error = %e, "accept failed");
@@ -136,7 +153,9 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let (http, watcher, app) = (http.clone(), graceful.watcher(), app.clone());
+                // each request knows its client's address (sign-in throttling)
+                let app = tower_layer::Layer::layer(&axum::Extension(Peer(peer.ip())), app.clone());
+                let (http, watcher) = (http.clone(), graceful.watcher());
                 let Some(tls) = tls.clone() else {
                     tokio::spawn(connection(http, watcher, stream, app));
                     continue;
@@ -164,7 +183,7 @@ async fn connection<I>(
     http: hyper::server::conn::http1::Builder,
     watcher: hyper_util::server::graceful::Watcher,
     io: I,
-    app: axum::Router,
+    app: axum::middleware::AddExtension<axum::Router, Peer>,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -190,5 +209,13 @@ pub fn router(service: Arc<Service>) -> axum::Router {
         .route("/logout", axum::routing::get(api::logout).post(api::logout))
         .merge(crate::openapi::routes(&service))
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            service.clone(),
+            headers::secure,
+        ))
         .with_state(service)
 }
+
+/// The address of the client a request came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub(crate) std::net::IpAddr);

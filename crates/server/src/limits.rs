@@ -22,6 +22,16 @@ pub struct Limits {
     /// Seconds a client has to send a request's headers before the
     /// connection is closed (slow clients cannot hold connections open).
     pub header_timeout_secs: f64,
+    /// Seconds an authenticated client has to send a whole `POST /v1/events`
+    /// body once its headers are in; a body still arriving then is refused
+    /// (408) and nothing in it is stored.
+    pub body_timeout_secs: f64,
+    /// Most `POST /v1/events` bodies read at once; one more is told to
+    /// retry (429), so stalled uploads cannot take all of the memory.
+    pub max_uploads: usize,
+    /// Most PDF reports printed at once (each starts a headless Chromium);
+    /// one more is told to retry (429).
+    pub max_pdf_renders: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +41,9 @@ impl Default for Limits {
             max_batch_events: 10_000,
             events_per_second: 50_000.0,
             header_timeout_secs: 10.0,
+            body_timeout_secs: 30.0,
+            max_uploads: 8,
+            max_pdf_renders: 2,
         }
     }
 }

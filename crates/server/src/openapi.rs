@@ -214,7 +214,8 @@ pub(crate) const ENDPOINTS: &[Endpoint] = &[
         params: &[],
         answer: Answer::Json("IngestResult"),
         errors: &[400, 413, 422, 429, 503],
-        route: |limits| post(api::post_events).layer(DefaultBodyLimit::max(limits.max_body_bytes)),
+        // the handler reads the body itself, within its limits
+        route: |_| post(api::post_events).layer(DefaultBodyLimit::disable()),
     },
     Endpoint {
         method: "get",

@@ -555,7 +555,28 @@ pub(crate) async fn succession_report(
         }
     };
     let unit = nonempty(p.org_unit);
+    // each PDF starts a Chromium: a few at once, the others retry
+    let permit = if pdf {
+        let busy = || {
+            ApiError::Busy(
+                format!(
+                    "{} PDF reports are being printed; retry in a few seconds",
+                    s.limits.max_pdf_renders
+                ),
+                5.0,
+            )
+        };
+        Some(
+            s.pdf_renders
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| busy())?,
+        )
+    } else {
+        None
+    };
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let snap = s.engine().snapshot(as_of);
         let unit = effective_unit(&who, &snap, unit.as_deref())?;
         s.audit(
@@ -570,7 +591,7 @@ pub(crate) async fn succession_report(
         let html = report.to_html();
         if pdf {
             let bytes = cadre_report::html_to_pdf(&html)
-                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+                .map_err(|e| ApiError::ToolUnavailable(e.to_string()))?;
             Ok((
                 [
                     (header::CONTENT_TYPE, "application/pdf"),

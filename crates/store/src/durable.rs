@@ -2,11 +2,13 @@
 //! subscriber's cursor, an erased file): never half written, even across a
 //! crash.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-/// Replaces `path`'s content with `bytes` atomically: a temporary file
+/// Replaces `path`'s content with `bytes` atomically, readable by its owner
+/// alone (mode 0600): a temporary file
 /// beside it, `fsync`, rename over it, `fsync` of the directory. After a
 /// crash the file holds either the old content or the new, never a mix.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -14,7 +16,12 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp.push(".tmp");
     let tmp = Path::new(&tmp);
     {
-        let mut f = File::create(tmp)?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }

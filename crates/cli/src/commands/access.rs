@@ -61,7 +61,7 @@ pub(crate) fn token_file(data: &Path, file: &str, given: Option<String>) -> Resu
             return Ok(t.trim().to_string());
         }
     }
-    fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    crate::open::private_dir(data)?;
     let token = format!("{}", uuid::Uuid::new_v4().simple());
     let mut f = fs::OpenOptions::new();
     f.write(true).create(true).truncate(true);

@@ -43,6 +43,7 @@ pub(crate) fn run_server(
     let tls = settings.tls.acceptor()?;
     let data = engine.layout().root.clone();
     let config = ServerConfig {
+        tls: tls.is_some(),
         access,
         audit_log: engine.layout().audit_log_path(),
         limits: settings.server,
@@ -114,6 +115,10 @@ pub(crate) fn kafka_into_engine(
     }))
 }
 
+/// The shortest ingest token `cadre serve` takes (from a file or
+/// `CADRE_INGEST_TOKEN`); the tokens cadre makes are longer.
+const MIN_TOKEN_CHARS: usize = 16;
+
 /// `cadre serve`: the dashboard, the API and `/metrics`, with Kafka and ClickHouse when asked.
 pub(crate) fn serve(data: &Path, a: ServeArgs, mut settings: Settings) -> Result<ExitCode> {
     let engine = open_engine(data, &settings, true)?;
@@ -129,8 +134,18 @@ pub(crate) fn serve(data: &Path, a: ServeArgs, mut settings: Settings) -> Result
         }
         None => std::env::var("CADRE_INGEST_TOKEN")
             .ok()
-            .filter(|t| !t.trim().is_empty()),
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()),
     };
+    if let Some(t) = &given {
+        let n = t.chars().count();
+        if n < MIN_TOKEN_CHARS {
+            bail!(
+                "the ingest token is too short to resist guessing ({n} characters; at \
+                 least {MIN_TOKEN_CHARS}): `cadre token new --name ingest --role ingest` makes one"
+            );
+        }
+    }
     let (access, _, admin) = tokens(data, &settings, given, &[])?;
     if let (Some(cert), Some(key)) = (a.tls_cert, a.tls_key) {
         settings.tls = cadre_server::TlsConfig {
@@ -178,7 +193,7 @@ pub(crate) fn serve(data: &Path, a: ServeArgs, mut settings: Settings) -> Result
 /// `cadre demo`: generate, import and serve a demo organisation.
 pub(crate) fn demo(data: &Path, a: DemoArgs, settings: Settings) -> Result<ExitCode> {
     let config = synth_config(&a.synth);
-    fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    crate::open::private_dir(data)?;
     let file = data.join("demo-events.ndjson");
     eprintln!(
         "generating {} employees (seed {}, year ending {}) into {}",
