@@ -7,6 +7,7 @@
 use serde::Deserializer as _;
 use serde_json::Value;
 
+use crate::duplicate_keys::first_duplicate_key;
 use crate::rejection::Rejection;
 
 /// One item of a batch: where it was and its text. The text is parsed
@@ -39,8 +40,15 @@ impl Item {
         if let Some(why) = &self.unreadable {
             return Err(why.clone());
         }
-        serde_json::from_str::<Value>(&self.raw)
-            .map_err(|e| Rejection::new("", format!("not valid JSON: {e}")))
+        let value = serde_json::from_str::<Value>(&self.raw)
+            .map_err(|e| Rejection::new("", format!("not valid JSON: {e}")))?;
+        match first_duplicate_key(&self.raw) {
+            Some(at) => Err(Rejection::new(
+                at,
+                "this key is given twice in one object: give each key once (only one value can be stored)",
+            )),
+            None => Ok(value),
+        }
     }
 }
 
@@ -115,6 +123,7 @@ impl Decoder {
     /// events before memory is spent on each (a body of two-byte lines
     /// would otherwise become millions of items).
     pub fn count(self, bytes: &[u8]) -> usize {
+        let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
         match self {
             Decoder::Ndjson => count_lines(bytes),
             Decoder::Json => {
@@ -144,6 +153,7 @@ impl Decoder {
 /// Blank lines are skipped. Bytes that are not UTF-8 reject only the lines
 /// that hold them.
 pub fn parse_body(body: &[u8]) -> Vec<Item> {
+    let body = body.strip_prefix(BOM).unwrap_or(body);
     let first = body.iter().position(|b| !b.is_ascii_whitespace());
     let Some(first) = first else {
         return Vec::new();
@@ -218,9 +228,16 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.iter().all(|b| b.is_ascii_whitespace())
 }
 
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// One line as read (trailing whitespace and line ends dropped); bytes that
 /// are not UTF-8 make it unreadable.
-pub(crate) fn parse_raw_line(position: usize, line: Vec<u8>) -> Item {
+pub(crate) fn parse_raw_line(position: usize, mut line: Vec<u8>) -> Item {
+    // a byte-order mark (spreadsheet tools write one) is not part of the event
+    if line.starts_with(BOM) {
+        line.drain(..BOM.len());
+    }
     match String::from_utf8(line) {
         Ok(mut s) => {
             s.truncate(s.trim_end().len());
@@ -243,7 +260,9 @@ mod tests {
 
     #[test]
     fn counts_what_it_would_decode_without_decoding() {
-        let bodies: [&[u8]; 6] = [
+        let bodies: [&[u8]; 8] = [
+            b"\xEF\xBB\xBF[1, 2, 3]",
+            b"\xEF\xBB\xBF{\"a\": 1}\n{\"b\": 2}",
             b"",
             br#" {"a": 1} "#,
             br#"[{"a":1},{"b":2},3]"#,
@@ -256,6 +275,18 @@ mod tests {
                 assert_eq!(d.count(body), d.decode(body).len(), "{d:?} {body:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_event() {
+        for d in [Decoder::Json, Decoder::Ndjson] {
+            let items = d.decode(b"\xEF\xBB\xBF{\"a\": 1}\r\n{\"b\": 2}\r\n");
+            assert_eq!(items.len(), 2, "{d:?}");
+            assert!(items[0].parse().is_ok(), "{d:?}: {:?}", items[0]);
+        }
+        let items = Decoder::Json.decode(b"\xEF\xBB\xBF[{\"a\": 1}]");
+        assert_eq!(items.len(), 1);
+        assert!(items[0].parse().is_ok());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use cadre_log::{Appended, Log, Recovery, Sealed, Unsynced};
+use cadre_log::{Appended, Log, Recovery, Sealed, Unsynced, MAX_RECORD_LEN};
 use cadre_model::Event;
 use cadre_projection::References;
 use cadre_store::{DeadLetter, EventStore, ReadBack, StoreError, StoreLayout};
@@ -140,6 +140,15 @@ impl Judge {
         check_dates(&event, now, self.max_future_hours)?;
         scratch.clear();
         event.write_json(scratch);
+        if scratch.len() > MAX_RECORD_LEN {
+            return Err(Rejection::new(
+                "",
+                format!(
+                    "the event is {} bytes; a stored event may be at most {MAX_RECORD_LEN} bytes: shorten its texts",
+                    scratch.len()
+                ),
+            ));
+        }
         // one buffer per event, not two, freed by the storing thread: the
         // text as received when it is canonical already
         let text = if scratch[..] == *item.raw.as_bytes() {
@@ -284,14 +293,14 @@ impl Ingestor {
                             .map(|s| s.chars().take(64).collect())
                     }),
                 };
-                let letter = DeadLetter {
-                    received_at: now,
-                    channel: channel.to_string(),
-                    position: item.position,
-                    path: rej.path.clone(),
-                    reason: rej.reason.clone(),
-                    raw: received(item, verdict),
-                };
+                let letter = DeadLetter::new(
+                    now,
+                    channel,
+                    item.position,
+                    rej.path.clone(),
+                    rej.reason.clone(),
+                    received(item, verdict),
+                );
                 dead.push(letter);
                 Outcome::Rejected {
                     position: item.position,

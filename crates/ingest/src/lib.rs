@@ -14,6 +14,7 @@
 //! is acknowledged as a duplicate, never stored twice.
 
 mod body;
+mod duplicate_keys;
 mod import;
 mod ingestor;
 mod rejection;

@@ -86,7 +86,13 @@ impl Validator {
         let type_name = value["type"].as_str().unwrap_or_default();
         let ty = EventType::parse(type_name)
             .ok_or_else(|| Rejection::new("/type", format!("unknown event type {type_name:?}")))?;
-        let version = value["schema_version"].as_u64().unwrap_or_default();
+        let given = &value["schema_version"];
+        let version = given.as_u64().ok_or_else(|| {
+            Rejection::new(
+                "/schema_version",
+                format!("schema_version {given} is not a whole number as JSON writes one: write it as 1, not 1.0 or 1e0"),
+            )
+        })?;
         let schema = u32::try_from(version)
             .ok()
             .and_then(|v| self.data.get(&(ty, v)))

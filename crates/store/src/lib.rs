@@ -25,7 +25,7 @@ use cadre_model::Event;
 use cadre_projection::References;
 use uuid::Uuid;
 
-pub use dead_letter::DeadLetter;
+pub use dead_letter::{DeadLetter, Truncated, MAX_RAW_BYTES};
 pub use durable::replace_file;
 pub use error::StoreError;
 pub use layout::StoreLayout;
