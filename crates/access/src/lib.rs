@@ -16,7 +16,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use audit::{AuditEntry, AuditLog};
-pub use suppress::{protected_units, suppress_row, suppress_small_groups, UnitCount};
+pub use suppress::{
+    protected_units, suppress_row, suppress_small_groups, suppress_thin_figures, UnitCount,
+    FIGURE_BASES,
+};
 
 /// What a role may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -27,10 +27,16 @@ pub struct UnitCount {
 ///    too;
 /// 3. a hidden unit hides its whole subtree, so it cannot be rebuilt from
 ///    its descendants.
+///
+/// A unit whose parent is not among `units` (not defined yet, or defined
+/// later than the date asked) counts as a root: its people are part of the
+/// organisation as a whole like any other root's.
 pub fn protected_units(units: &[UnitCount], k: usize) -> HashSet<String> {
+    let known: HashSet<&str> = units.iter().map(|u| u.id.as_str()).collect();
     let mut children: BTreeMap<Option<&str>, Vec<&UnitCount>> = BTreeMap::new();
     for u in units {
-        children.entry(u.parent.as_deref()).or_default().push(u);
+        let parent = u.parent.as_deref().filter(|p| known.contains(p));
+        children.entry(parent).or_default().push(u);
     }
     let small = |n: usize| (1..k).contains(&n);
     let mut hidden = HashSet::new();
@@ -107,6 +113,41 @@ pub fn suppress_small_groups(rows: &mut [Map<String, Value>], count: &str, k: us
         suppress_row(&mut rows[i]);
     }
     hidden.len()
+}
+
+/// Figures computed from fewer people than their row is about, each with
+/// the column counting the people it is computed from: a course's mean
+/// change comes from the participants measured before and after, a mean gap
+/// or meeting share from the pairs with an effective level (one per person
+/// in a competency's row; in a category's or unit's row at least one per
+/// person levelled, so a small count there means fewer people still).
+pub const FIGURE_BASES: [(&str, &str); 3] = [
+    ("mean_change", "measured"),
+    ("mean_gap", "levelled_pairs"),
+    ("meeting_share", "levelled_pairs"),
+];
+
+/// Blanks the figures of a row that rest on 1..k-1 people although the row
+/// itself is about more ([`FIGURE_BASES`]): a course with 5 participants of
+/// whom 1 was measured shows no mean change. The blanked figures are listed
+/// in `suppressed_figures`. Returns how many were blanked.
+pub fn suppress_thin_figures(r: &mut Map<String, Value>, k: usize) -> usize {
+    let mut blanked = Vec::new();
+    for (figure, basis) in FIGURE_BASES {
+        let thin = r
+            .get(basis)
+            .and_then(Value::as_u64)
+            .is_some_and(|n| (1..k as u64).contains(&n));
+        if thin && r.get(figure).is_some_and(|v| !v.is_null()) {
+            r.insert(figure.into(), Value::Null);
+            blanked.push(Value::String(figure.into()));
+        }
+    }
+    let n = blanked.len();
+    if n > 0 {
+        r.insert("suppressed_figures".into(), Value::Array(blanked));
+    }
+    n
 }
 
 /// Blanks every number of a row and marks it `suppressed`; its text stays.
@@ -231,6 +272,63 @@ mod tests {
         // two roots, 9 and 2 people: the total 11 would give the 2 away
         let u = units(&[("x", None, 9), ("y", None, 2)]);
         assert_eq!(sorted(protected_units(&u, 5)), ["x", "y"]);
+    }
+
+    #[test]
+    fn a_unit_whose_parent_is_not_defined_counts_as_a_root() {
+        // org 20 and a unit of 3 under a parent nobody defined: the whole
+        // organisation (23) minus org (20) would give the 3 away
+        let u = units(&[
+            ("org", None, 20),
+            ("a", Some("org"), 10),
+            ("b", Some("org"), 10),
+            ("stray", Some("never-defined"), 3),
+        ]);
+        assert_eq!(sorted(protected_units(&u, 5)), ["a", "b", "org", "stray"]);
+        // with 5 in it, it is a root like any other and nothing need hide
+        let u = units(&[
+            ("org", None, 20),
+            ("a", Some("org"), 10),
+            ("b", Some("org"), 10),
+            ("stray", Some("never-defined"), 5),
+        ]);
+        assert!(protected_units(&u, 5).is_empty());
+    }
+
+    #[test]
+    fn a_figure_resting_on_fewer_people_than_its_row_is_blanked() {
+        // the course: 5 participants, 1 measured, mean change -0.8
+        let mut course =
+            json!({"course_id": "c1", "participants": 5, "measured": 1, "mean_change": -0.8})
+                .as_object()
+                .unwrap()
+                .clone();
+        assert_eq!(suppress_thin_figures(&mut course, 5), 1);
+        assert_eq!(course["mean_change"], Value::Null);
+        assert_eq!(course["participants"], 5, "the headcount stays");
+        assert_eq!(course["suppressed_figures"], json!(["mean_change"]));
+        // a competency of 6 people, 2 of them levelled: no mean gap, no share
+        let mut comp = json!({"people_with_requirements": 6, "levelled_pairs": 2, "mean_gap": 1.5, "meeting_share": 0.5, "coverage": 0.33})
+            .as_object()
+            .unwrap()
+            .clone();
+        assert_eq!(suppress_thin_figures(&mut comp, 5), 2);
+        assert_eq!(
+            (comp["mean_gap"].clone(), comp["meeting_share"].clone()),
+            (Value::Null, Value::Null)
+        );
+        assert_eq!(comp["coverage"], 0.33, "coverage rests on the row's people");
+        // nobody measured, or enough: nothing to blank
+        for measured in [0, 5] {
+            let mut c = json!({"participants": 9, "measured": measured, "mean_change": null})
+                .as_object()
+                .unwrap()
+                .clone();
+            c.insert("mean_change".into(), json!(0.4));
+            let blanked = suppress_thin_figures(&mut c, 5);
+            assert_eq!(blanked, 0, "measured {measured}");
+            assert!(c.get("suppressed_figures").is_none());
+        }
     }
 
     #[test]

@@ -10,7 +10,8 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use cadre_access::{
-    protected_units, suppress_row, suppress_small_groups, Principal, Role, UnitCount,
+    protected_units, suppress_row, suppress_small_groups, suppress_thin_figures, Principal, Role,
+    UnitCount,
 };
 use cadre_analytics::{Analysis, Scope, Table};
 use cadre_projection::Snapshot;
@@ -307,6 +308,7 @@ impl Guard {
         }
         for r in rows.iter_mut() {
             self.protect_unit_row(r);
+            suppress_thin_figures(r, self.k);
         }
     }
 
