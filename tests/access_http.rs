@@ -237,3 +237,99 @@ fn a_viewer_cannot_subtract_their_way_to_a_small_group() {
         "the organisation has a unit with a small complement of some role"
     );
 }
+
+#[test]
+fn a_scoped_token_is_told_of_no_candidate_from_elsewhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = demo_data(tmp.path(), 300, 3);
+    let (config, t) = role_config(tmp.path(), "u01", "");
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
+    // who works where, as the admin sees it
+    let employees = server.get_json("/v1/query/gaps")["tables"]["employees"]["rows"].clone();
+    let unit_of: BTreeMap<String, String> = employees
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let unit = r["org_unit_id"].as_str().unwrap_or_default().to_string();
+            (r["employee_id"].as_str().unwrap().to_string(), unit)
+        })
+        .collect();
+    let in_u01 = |id: &str| {
+        let unit = &unit_of[id];
+        unit == "u01" || unit.starts_with("u01-") || unit.starts_with("u01.")
+    };
+    // the admin's own answer for u01 lists candidates from elsewhere: the
+    // attack has something to find
+    let admin_view = server.get_json("/v1/query/succession?org_unit=u01");
+    let foreign: Vec<&str> = admin_view["tables"]["candidates"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["candidate_id"].as_str())
+        .filter(|c| !in_u01(c))
+        .collect();
+    assert!(
+        !foreign.is_empty(),
+        "the demo suggests people from other units for u01's posts"
+    );
+    let foreign_names: Vec<&str> = admin_view["tables"]["candidates"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["candidate_id"].as_str().is_some_and(|c| !in_u01(c)))
+        .filter_map(|r| r["name"].as_str())
+        // names the generator gave one person only
+        .filter(|n| {
+            employees
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["name"].as_str() == Some(n))
+                .count()
+                == 1
+        })
+        .collect();
+    assert!(!foreign_names.is_empty());
+    let (_, admin_report) = server.get("/v1/reports/succession?org_unit=u01");
+    let admin_report = String::from_utf8_lossy(&admin_report);
+    assert!(
+        foreign_names.iter().any(|n| admin_report.contains(n)),
+        "the admin's report names candidates from elsewhere"
+    );
+
+    for role in ["leader", "planner"] {
+        let v = server.get_json_as(&t[role], "/v1/query/succession");
+        let candidates = v["tables"]["candidates"]["rows"].as_array().unwrap();
+        assert!(!candidates.is_empty(), "{role}: u01's own candidates stay");
+        for c in candidates {
+            let id = c["candidate_id"].as_str().unwrap();
+            assert!(in_u01(id), "{role} was told of {id} from {}", unit_of[id]);
+        }
+        for entry in v["summary"]["over_nominated"].as_array().unwrap() {
+            let id = entry[0].as_str().unwrap();
+            assert!(in_u01(id), "{role}: over_nominated names {id}");
+        }
+        // one position's detail, and the report
+        let position = v["tables"]["positions"]["rows"][0]["position_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let detail = server.get_json_as(&t[role], &format!("/v1/succession/{position}"));
+        for c in detail["rows"].as_array().unwrap() {
+            let id = c["candidate_id"].as_str().unwrap();
+            assert!(in_u01(id), "{role}: position detail names {id}");
+        }
+        let (code, html) = server.get_as(&t[role], "/v1/reports/succession");
+        assert_eq!(code, 200);
+        let html = String::from_utf8_lossy(&html);
+        for name in &foreign_names {
+            assert!(!html.contains(name), "{role}: the report names {name}");
+        }
+    }
+    server.stop();
+}

@@ -301,7 +301,7 @@ pub fn run_prepared(
         }
         QueryKind::TrainingNeeds => vec![
             ("needs", a.training_needs(&q.scope)?),
-            ("courses", course_effects(s)?),
+            ("courses", course_effects(s, unit)?),
         ],
         QueryKind::Succession => {
             let units = unit.map(|u| subtree(s, u));

@@ -4,7 +4,7 @@ use cadre_projection::Snapshot;
 use polars::prelude::*;
 
 use crate::gaps::Scope;
-use crate::{frames, Analysis, AnalyticsError};
+use crate::{frames, subtree, Analysis, AnalyticsError};
 
 impl Analysis {
     /// Competencies ranked by total weighted gap within a scope.
@@ -132,9 +132,25 @@ fn rank(needs: DataFrame) -> PolarsResult<DataFrame> {
 /// measured, mean_change`: participants are the employees who completed the
 /// course for that competency; measured are those assessed both before and
 /// after it; mean_change is their mean (after − before) assessed level.
-pub fn course_effects(snapshot: &Snapshot) -> Result<DataFrame, AnalyticsError> {
-    Ok(frames::trainings(snapshot)?
-        .lazy()
+/// Within `unit`, only the employees of its subtree count (where each works
+/// as of the snapshot's date).
+pub fn course_effects(
+    snapshot: &Snapshot,
+    unit: Option<&str>,
+) -> Result<DataFrame, AnalyticsError> {
+    let mut trainings = frames::trainings(snapshot)?.lazy();
+    if let Some(u) = unit {
+        let inside = subtree(snapshot, u);
+        let people: Vec<&str> = snapshot
+            .employees
+            .iter()
+            .filter(|e| e.org_unit_id.as_ref().is_some_and(|x| inside.contains(x)))
+            .map(|e| e.id.as_str())
+            .collect();
+        let people = df!("employee_id" => people)?;
+        trainings = trainings.inner_join(people.lazy(), col("employee_id"), col("employee_id"));
+    }
+    Ok(trainings
         .group_by([col("competency_id"), col("course_id")])
         .agg([
             col("course_title").first(),

@@ -503,11 +503,30 @@ fn training_needs_courses_and_development_lists() {
     );
 
     // cf-101: B (assessed 1 before, 2 after: +1) and C (no assessment in the window before)
-    let courses = Table::from_frame(&course_effects(&s).unwrap());
+    let courses = Table::from_frame(&course_effects(&s, None).unwrap());
     let c = row(&courses, "course_id", "cf-101");
     assert_eq!(c["participants"], 2);
     assert_eq!(c["measured"], 1);
     close(num(&c, "mean_change"), 1.0, "measured effect of cf-101");
+    // within a unit, only its people: housing has B (measured), finance C (not)
+    let housing = Table::from_frame(&course_effects(&s, Some("housing")).unwrap());
+    let h = row(&housing, "course_id", "cf-101");
+    assert_eq!(
+        (h["participants"].clone(), h["measured"].clone()),
+        (1.into(), 1.into())
+    );
+    close(num(&h, "mean_change"), 1.0, "cf-101 in housing");
+    let finance = Table::from_frame(&course_effects(&s, Some("finance")).unwrap());
+    let f = row(&finance, "course_id", "cf-101");
+    assert_eq!(
+        (f["participants"].clone(), f["measured"].clone()),
+        (1.into(), 0.into())
+    );
+    assert_eq!(
+        f["mean_change"],
+        Value::Null,
+        "nobody in finance was measured"
+    );
 
     // B's own list: customer focus (weighted gap 2), then the unassessed competency
     let list = Table::from_frame(&g.development_list("B").unwrap());

@@ -129,9 +129,15 @@ fn headline(s: &Snapshot, out: &Succession) -> Headline {
 impl SuccessionReport {
     /// Leaves out every candidacy of one employee: nobody reads their own
     /// nominations or readiness.
-    pub fn without_candidate(mut self, employee: &str) -> SuccessionReport {
+    pub fn without_candidate(self, employee: &str) -> SuccessionReport {
+        self.only_candidates(|c| c != employee)
+    }
+
+    /// The report listing only the candidates `keep` allows (a scoped
+    /// reader's own people); positions' counts still count every candidate.
+    pub fn only_candidates(mut self, keep: impl Fn(&str) -> bool) -> SuccessionReport {
         for p in &mut self.positions {
-            p.candidates.retain(|c| c.candidate_id != employee);
+            p.candidates.retain(|c| keep(&c.candidate_id));
         }
         self
     }

@@ -205,6 +205,10 @@ pub(crate) struct Guard {
     hidden_units: HashSet<String>,
     /// Every figure is hidden: the answer is about a protected population.
     hide_all: bool,
+    /// For a token with a scope: the employees of that scope. Rows naming a
+    /// candidate from elsewhere, and summaries naming anyone else, are
+    /// dropped ([`Guard::within_scope`]).
+    inside: Option<HashSet<String>>,
 }
 
 impl Guard {
@@ -216,7 +220,30 @@ impl Guard {
             k: 1,
             hidden_units: HashSet::new(),
             hide_all: false,
+            inside: None,
         }
+    }
+
+    /// For a token with a scope, keeps the answer to the people of that
+    /// scope: a succession candidate from another unit (a suggestion by role
+    /// fit, or a nomination across units) is not listed to it, and a summary
+    /// names no one from elsewhere. Positions' counts (bench strength, risk)
+    /// still count every candidate.
+    pub(crate) fn within_scope(mut self, snap: &Snapshot) -> Guard {
+        if let Some(scope) = &self.who.scope {
+            let inside = snap
+                .employees
+                .iter()
+                .filter(|e| {
+                    e.org_unit_id
+                        .as_deref()
+                        .is_some_and(|u| snap.unit_path(u).iter().any(|p| p == scope))
+                })
+                .map(|e| e.id.clone())
+                .collect();
+            self.inside = Some(inside);
+        }
+        self
     }
 
     /// Works out what `who` may see of the figures of `scope`.
@@ -265,6 +292,11 @@ impl Guard {
         Ok(guard)
     }
 
+    /// Whether an answer may name this employee (always, without a scope).
+    pub(crate) fn may_name(&self, employee: &str) -> bool {
+        self.inside.as_ref().is_none_or(|i| i.contains(employee))
+    }
+
     /// Applies the rules to every list of rows in a JSON answer: rows about
     /// the caller's own potential or nominations are dropped; for roles that
     /// may not see individuals, small groups and protected units lose their
@@ -279,6 +311,14 @@ impl Guard {
                             *child = Value::Array(rows.into_iter().map(Value::Object).collect());
                             continue;
                         }
+                    }
+                    if key == "over_nominated" {
+                        if let (Some(inside), Value::Array(list)) = (&self.inside, &mut *child) {
+                            list.retain(|entry| {
+                                entry[0].as_str().is_some_and(|id| inside.contains(id))
+                            });
+                        }
+                        continue;
                     }
                     if key == "unit" {
                         if let Value::Object(row) = child {
@@ -297,6 +337,9 @@ impl Guard {
     fn protect_rows(&self, rows: &mut Vec<Map<String, Value>>) {
         if let Some(me) = &self.who.employee {
             rows.retain(|r| !about_own_prospects(r, me));
+        }
+        if let Some(inside) = &self.inside {
+            rows.retain(|r| text(r, "candidate_id").is_none_or(|c| inside.contains(c)));
         }
         if self.who.role.may_see_individuals() {
             return;

@@ -423,7 +423,7 @@ pub(crate) async fn query(
         } else {
             Guard::new(who, s.k(), prepared.analysis(), &scope)?
         };
-        guard.protect(&mut json);
+        guard.within_scope(snap).protect(&mut json);
         Ok::<_, ApiError>(json)
     })
     .await??;
@@ -588,6 +588,10 @@ pub(crate) async fn succession_report(
         if let Some(me) = &who.employee {
             report = report.without_candidate(me);
         }
+        if who.scope.is_some() {
+            let inside = Guard::unrestricted(who.clone()).within_scope(&snap);
+            report = report.only_candidates(|c| inside.may_name(c));
+        }
         let html = report.to_html();
         if pdf {
             let bytes = cadre_report::html_to_pdf(&html)
@@ -647,7 +651,7 @@ pub(crate) async fn position_detail(
             },
             "rows": section.candidates,
         });
-        Guard::unrestricted(who).protect(&mut v);
+        Guard::unrestricted(who).within_scope(&snap).protect(&mut v);
         Ok::<_, ApiError>(v)
     })
     .await??;
