@@ -285,3 +285,84 @@ fn erase_leaves_no_trace_and_figures_equal_a_log_without_the_person() {
     let (code, _) = server.get_as(&server.admin, &format!("/v1/employees/{id}"));
     assert_eq!(code, 404);
 }
+
+/// `text` with every char but ASCII letters and digits written as a JSON
+/// `\uXXXX` escape, as some producers do.
+fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_string()
+            } else {
+                format!("\\u{:04x}", c as u32)
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn escaped_cased_and_spaced_mentions_go_and_a_surname_alone_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("events.ndjson");
+    generate(&file, 120, 5);
+    let mut events: Vec<Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (id, name) = pick_target(&events);
+    let surname = name.split_whitespace().last().unwrap().to_string();
+    // a colleague's assessment naming them in capitals with two spaces, and
+    // once by surname alone
+    let mut e = colleague_assessed_by(&events, &id, &name);
+    let shouted = name.to_uppercase().replacen(' ', "  ", 1);
+    e["data"]["evidence"] = format!("workshop run with {shouted}; {surname} again").into();
+    events.push(e);
+    write_ndjson(&file, &events);
+    let data = tmp.path().join("data");
+    run(cadre(&data).arg("ingest").arg(&file), 0);
+    // a refused item naming them only in JSON escapes (no event_id: a dead letter)
+    let bad = tmp.path().join("bad.ndjson");
+    std::fs::write(
+        &bad,
+        format!(
+            "{{\"type\":\"employee.hired\",\"subject\":\"{}\",\"data\":{{\"name\":\"{}\"}}}}\n",
+            escaped(&id),
+            escaped(&name)
+        ),
+    )
+    .unwrap();
+    run(cadre(&data).arg("ingest").arg(&bad), 2);
+    assert!(files_mentioning(&data, &name)
+        .iter()
+        .all(|p| !p.to_string_lossy().contains("dead-letter")));
+    assert_eq!(status(&data)["dead_letters"], 1);
+
+    let out = run(cadre(&data).args(["erase", &id, "--yes"]), 0);
+    let report = text(&out);
+    assert!(
+        report.contains("1 dead letters erased") || report.contains("1  dead letters"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("{surname:?} alone")),
+        "the near miss is reported: {report}"
+    );
+    assert!(report.contains("nothing in"), "{report}");
+    assert_eq!(
+        status(&data)["dead_letters"],
+        0,
+        "the escaped dead letter is gone"
+    );
+
+    // the shouted name is gone from the colleague's assessment, the surname kept
+    let exported = String::from_utf8(run(cadre(&data).arg("export"), 0).stdout).unwrap();
+    let lower = exported.to_lowercase();
+    let folded_name = name.to_lowercase();
+    assert!(!lower.contains(&folded_name), "a cased mention survived");
+    assert!(!lower.contains(&name.to_lowercase().replacen(' ', "  ", 1)));
+    assert!(
+        exported.contains(&format!("[erased]; {surname} again")),
+        "kept for review"
+    );
+}

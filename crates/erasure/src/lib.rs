@@ -100,6 +100,10 @@ pub struct Report {
     /// Their names that other employees bear too: kept wherever they appear,
     /// since a mention cannot be told apart (review free text by hand).
     pub shared_names: Vec<String>,
+    /// Near misses kept for review: a part of their name (a surname alone)
+    /// in other events, which may be them or someone else, with the number
+    /// of events it is in after the erasure.
+    pub near_misses: Vec<(String, u64)>,
     /// Whether the projection checkpoint was (or would be) removed.
     pub checkpoint_removed: bool,
     /// Files in the data directory that cadre does not manage and that still
@@ -121,6 +125,7 @@ struct Judged {
     actions: HashMap<u64, Rewrite>,
     redactor: Redactor,
     shared_names: Vec<String>,
+    near_misses: Vec<(String, u64)>,
     erased: u64,
     redacted: u64,
 }
@@ -163,6 +168,7 @@ impl Erasure {
             employee: self.employee.clone(),
             names: r.words().len() - 1 + judged.shared_names.len(),
             shared_names: judged.shared_names.clone(),
+            near_misses: judged.near_misses.clone(),
             events_erased: judged.erased,
             events_redacted: judged.redacted,
             ..Report::default()
@@ -265,11 +271,26 @@ impl Erasure {
             .partition(|n| others.contains(n));
         shared_names.sort();
         shared_names.dedup();
+        // the parts of a name that are not the whole of it (a surname
+        // alone): found, not erased
+        let mut parts: Vec<String> = names
+            .iter()
+            .flat_map(|n| n.split_whitespace().skip(1).map(str::to_string))
+            .filter(|p| p.chars().count() >= 3 && !names.contains(p))
+            .collect();
+        parts.sort();
+        parts.dedup();
         let redactor = Redactor::new(std::iter::once(self.employee.clone()).chain(names));
+        let near: Vec<(Redactor, String)> = parts
+            .into_iter()
+            .map(|p| (Redactor::new([p.clone()]), p))
+            .collect();
+        let mut near_counts = vec![0u64; near.len()];
         let mut judged = Judged {
             actions: HashMap::new(),
             redactor,
             shared_names,
+            near_misses: Vec::new(),
             erased: 0,
             redacted: 0,
         };
@@ -280,7 +301,14 @@ impl Erasure {
                 continue;
             }
             let mut value = event.to_value();
-            if !judged.redactor.redact_value(&mut value) {
+            let changed = judged.redactor.redact_value(&mut value);
+            if !near.is_empty() {
+                let text = value.to_string();
+                for ((r, _), n) in near.iter().zip(near_counts.iter_mut()) {
+                    *n += u64::from(r.mentions(&text));
+                }
+            }
+            if !changed {
                 continue;
             }
             let redacted = Event::from_value(value).map_err(|e| ErasureError::Redaction {
@@ -292,6 +320,12 @@ impl Erasure {
                 .insert(seq, Rewrite::Replace(redacted.to_json().into_bytes()));
             judged.redacted += 1;
         }
+        judged.near_misses = near
+            .into_iter()
+            .zip(near_counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|((_, word), n)| (word, n))
+            .collect();
         Ok(judged)
     }
 

@@ -97,6 +97,12 @@ pub(crate) fn erase(data: &Path, a: EraseArgs) -> Result<ExitCode> {
             "  name {n:?} is also another employee's: it is kept wherever it appears; review free text by hand"
         )?;
     }
+    for (word, events) in &r.near_misses {
+        writeln!(
+            out,
+            "  {word:?} alone is in {events} other event(s): kept, since it may be someone else; review them (cadre export | grep -i {word:?})"
+        )?;
+    }
     if !a.yes {
         writeln!(out, "nothing changed; run again with --yes to erase")?;
         return Ok(ExitCode::SUCCESS);
