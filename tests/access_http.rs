@@ -333,3 +333,91 @@ fn a_scoped_token_is_told_of_no_candidate_from_elsewhere() {
     }
     server.stop();
 }
+
+/// The people of each competency row of an answer, by competency, for the
+/// rows the caller was shown with figures.
+fn shown_people(v: &Value, table: &str) -> BTreeMap<String, u64> {
+    v[table]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["suppressed"] != true && !r["mean_gap"].is_null())
+        .filter_map(|r| {
+            Some((
+                r["competency_id"].as_str()?.to_string(),
+                r["people_with_requirements"].as_u64()?,
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn no_row_of_one_answer_minus_another_is_about_a_few() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = demo_data(tmp.path(), 500, 8);
+    let (config, t) = role_config(tmp.path(), "u01", "");
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
+    let viewer = &t["viewer"];
+    let units = server.get_json(&format!("/v1/gaps/units?as_of={END}"));
+    let mut role_pairs = 0;
+    let mut cell_checks = 0;
+    for u in rows(&units) {
+        let unit = u["unit_id"].as_str().unwrap();
+        // role differencing, per competency: unfiltered minus filtered
+        let whole = server.get_json_as(
+            viewer,
+            &format!("/v1/gaps/competencies?org_unit={unit}&as_of={END}"),
+        );
+        let whole = shown_people(&serde_json::json!({"rows": whole["rows"]}), "rows");
+        let roles = server.get_json(&format!("/v1/query/gaps?as_of={END}&org_unit={unit}"));
+        for r in roles["tables"]["roles"]["rows"].as_array().unwrap() {
+            let role = r["role_id"].as_str().unwrap();
+            let part = server.get_json_as(
+                viewer,
+                &format!("/v1/gaps/competencies?org_unit={unit}&role={role}&as_of={END}"),
+            );
+            let part = shown_people(&serde_json::json!({"rows": part["rows"]}), "rows");
+            for (c, n) in &part {
+                if let Some(w) = whole.get(c) {
+                    let rest = w - n;
+                    assert!(
+                        rest == 0 || rest >= K,
+                        "{unit}, {c}: all minus role {role} leaves {rest} people"
+                    );
+                    role_pairs += 1;
+                }
+            }
+        }
+        // the heatmap under the unit: its competency row minus its shown children's cells
+        let h = server.get_json_as(
+            viewer,
+            &format!("/v1/gaps/heatmap?parent={unit}&as_of={END}"),
+        );
+        let parent = shown_people(&h, "competencies");
+        for (c, n) in &parent {
+            let covered: u64 = h["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["competency_id"] == c.as_str() && x["suppressed"] != true)
+                .filter_map(|x| x["people_with_requirements"].as_u64())
+                .sum();
+            if covered == 0 {
+                continue;
+            }
+            let rest = n - covered;
+            assert!(
+                rest == 0 || rest >= K,
+                "heatmap under {unit}, {c}: {rest} people outside the shown children"
+            );
+            cell_checks += 1;
+        }
+    }
+    assert!(role_pairs > 50, "{role_pairs} role differences checked");
+    assert!(cell_checks > 20, "{cell_checks} heatmap remainders checked");
+    server.stop();
+}

@@ -10,12 +10,14 @@
 //! every access to an individual's data, durably, before the data is served.
 
 mod audit;
+mod differencing;
 mod suppress;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use audit::{AuditEntry, AuditLog};
+pub use differencing::{protect_remainders, suppress_small_complements};
 pub use suppress::{
     protected_units, suppress_row, suppress_small_groups, suppress_thin_figures, UnitCount,
     FIGURE_BASES,

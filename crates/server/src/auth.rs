@@ -1,6 +1,6 @@
 //! Who is calling, and what they may see: the HTTP side of `cadre_access`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use std::sync::Arc;
 
@@ -10,8 +10,8 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use cadre_access::{
-    protected_units, suppress_row, suppress_small_groups, suppress_thin_figures, Principal, Role,
-    UnitCount,
+    protect_remainders, protected_units, suppress_row, suppress_small_complements,
+    suppress_small_groups, suppress_thin_figures, Principal, Role, UnitCount,
 };
 use cadre_analytics::{Analysis, Scope, Table};
 use cadre_projection::Snapshot;
@@ -205,6 +205,9 @@ pub(crate) struct Guard {
     hidden_units: HashSet<String>,
     /// Every figure is hidden: the answer is about a protected population.
     hide_all: bool,
+    /// With a role filter: the people of each competency and each category
+    /// without it, so that no row leaves out 1..k-1 of them.
+    complements: Option<(HashMap<String, usize>, HashMap<String, usize>)>,
     /// For a token with a scope: the employees of that scope. Rows naming a
     /// candidate from elsewhere, and summaries naming anyone else, are
     /// dropped ([`Guard::within_scope`]).
@@ -220,6 +223,7 @@ impl Guard {
             k: 1,
             hidden_units: HashSet::new(),
             hide_all: false,
+            complements: None,
             inside: None,
         }
     }
@@ -288,6 +292,27 @@ impl Guard {
                 .map(|r| count(r, "people_with_requirements"))
                 .sum();
             guard.hide_all |= small(others);
+            // and per row: each competency and category of the scope
+            let people = |t: Table, key: &str| -> HashMap<String, usize> {
+                t.records()
+                    .iter()
+                    .filter_map(|r| {
+                        let id = text(r, key)?.to_string();
+                        Some((id, count(r, "people_with_requirements")))
+                    })
+                    .collect()
+            };
+            let unfiltered = Scope {
+                role: None,
+                ..scope.clone()
+            };
+            guard.complements = Some((
+                people(
+                    Table::from_frame(&g.by_competency(&unfiltered)?),
+                    "competency_id",
+                ),
+                people(Table::from_frame(&g.by_category(&unfiltered)?), "category"),
+            ));
         }
         Ok(guard)
     }
@@ -302,6 +327,37 @@ impl Guard {
     /// may not see individuals, small groups and protected units lose their
     /// figures.
     pub(crate) fn protect(&self, v: &mut Value) {
+        // a heatmap: its parent's people per competency, read before the
+        // rows are blanked
+        let parent = (!self.who.role.may_see_individuals())
+            .then(|| v.get("cells").and(v.get("competencies")))
+            .flatten()
+            .and_then(as_rows)
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| {
+                        let id = text(r, "competency_id")?.to_string();
+                        Some((id, count(r, "people_with_requirements")))
+                    })
+                    .collect::<HashMap<String, usize>>()
+            });
+        self.protect_parts(v);
+        if let (Some(parent), Some(cells)) = (parent, v.get_mut("cells")) {
+            if let Some(mut rows) = as_rows(cells) {
+                let k = if self.hide_all { usize::MAX } else { self.k };
+                protect_remainders(
+                    &mut rows,
+                    &parent,
+                    "competency_id",
+                    "people_with_requirements",
+                    k,
+                );
+                *cells = Value::Array(rows.into_iter().map(Value::Object).collect());
+            }
+        }
+    }
+
+    fn protect_parts(&self, v: &mut Value) {
         match v {
             Value::Object(map) => {
                 for (key, child) in map.iter_mut() {
@@ -326,10 +382,10 @@ impl Guard {
                             continue;
                         }
                     }
-                    self.protect(child);
+                    self.protect_parts(child);
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|i| self.protect(i)),
+            Value::Array(items) => items.iter_mut().for_each(|i| self.protect_parts(i)),
             _ => {}
         }
     }
@@ -345,9 +401,25 @@ impl Guard {
             return;
         }
         let Some(first) = rows.first() else { return };
+        // a competency's row by its competency, a category's by its category
+        let key = ["competency_id", "category"]
+            .into_iter()
+            .find(|k| first.contains_key(*k))
+            .filter(|_| !first.contains_key("unit_id"));
         if let Some(column) = COUNT_COLUMNS.iter().find(|c| first.contains_key(**c)) {
             let k = if self.hide_all { usize::MAX } else { self.k };
             suppress_small_groups(rows, column, k);
+            let pairs_of_people = *column == "people_with_requirements";
+            if let (Some((competencies, categories)), Some(key), true) =
+                (&self.complements, key, pairs_of_people)
+            {
+                let whole = if key == "competency_id" {
+                    competencies
+                } else {
+                    categories
+                };
+                suppress_small_complements(rows, whole, key, column, self.k);
+            }
         }
         for r in rows.iter_mut() {
             self.protect_unit_row(r);
