@@ -365,6 +365,7 @@ fn no_row_of_one_answer_minus_another_is_about_a_few() {
     let units = server.get_json(&format!("/v1/gaps/units?as_of={END}"));
     let mut role_pairs = 0;
     let mut cell_checks = 0;
+    let mut distribution_checks = 0;
     for u in rows(&units) {
         let unit = u["unit_id"].as_str().unwrap();
         // role differencing, per competency: unfiltered minus filtered
@@ -391,6 +392,25 @@ fn no_row_of_one_answer_minus_another_is_about_a_few() {
                     role_pairs += 1;
                 }
             }
+        }
+        // the level distribution: never one level of a competency hidden
+        // alone (the competency's total minus the others would show it), no
+        // small count of unassessed people
+        let g = server.get_json_as(viewer, &format!("/v1/query/gaps?org_unit={unit}&as_of={END}"));
+        let mut per: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for r in g["tables"]["distribution"]["rows"].as_array().unwrap() {
+            let e = per.entry(r["competency_id"].as_str().unwrap()).or_default();
+            e.0 += 1;
+            e.1 += usize::from(r["suppressed"] == true);
+            let unassessed = r["unassessed"].as_u64();
+            assert!(
+                unassessed.is_none_or(|n| n == 0 || n >= K),
+                "{unit}: {unassessed:?} unassessed shown"
+            );
+        }
+        for (c, (levels, hidden)) in per {
+            assert!(levels == 1 || hidden != 1, "{unit}, {c}: one level hidden alone");
+            distribution_checks += 1;
         }
         // the heatmap under the unit: its competency row minus its shown children's cells
         let h = server.get_json_as(
@@ -419,5 +439,6 @@ fn no_row_of_one_answer_minus_another_is_about_a_few() {
     }
     assert!(role_pairs > 50, "{role_pairs} role differences checked");
     assert!(cell_checks > 20, "{cell_checks} heatmap remainders checked");
+    assert!(distribution_checks > 50, "{distribution_checks} distributions checked");
     server.stop();
 }

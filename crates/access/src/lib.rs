@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 pub use audit::{AuditEntry, AuditLog};
 pub use differencing::{protect_remainders, suppress_small_complements};
 pub use suppress::{
-    protected_units, suppress_row, suppress_small_groups, suppress_thin_figures, UnitCount,
-    FIGURE_BASES,
+    protected_units, suppress_row, suppress_small_groups, suppress_small_groups_within,
+    suppress_thin_figures, UnitCount, FIGURE_BASES,
 };
 
 /// What a role may do.

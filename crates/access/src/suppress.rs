@@ -92,7 +92,9 @@ fn hide_subtree(
 ///
 /// When exactly one row of a table is suppressed, the next smallest is
 /// suppressed too: otherwise its figures could be recovered by subtracting
-/// the others from a total shown elsewhere (complementary suppression).
+/// the others from a total shown elsewhere (complementary suppression). When
+/// no other row is about anyone, a row of nobody is taken, or the lone
+/// hidden row would be known to hold every one of the total.
 /// Returns how many rows were suppressed.
 pub fn suppress_small_groups(rows: &mut [Map<String, Value>], count: &str, k: usize) -> usize {
     let size = |r: &Map<String, Value>| r.get(count).and_then(Value::as_u64).unwrap_or(0) as usize;
@@ -101,9 +103,11 @@ pub fn suppress_small_groups(rows: &mut [Map<String, Value>], count: &str, k: us
         .filter(|&i| (1..k).contains(&size(&rows[i])))
         .collect();
     if hidden.len() == 1 && rows.len() > 1 {
+        // the next smallest with people; failing that a row of nobody, so
+        // that a lone hidden row is not known to hold everyone
         let next = (0..rows.len())
-            .filter(|i| !hidden.contains(i) && size(&rows[*i]) > 0)
-            .min_by_key(|&i| size(&rows[i]));
+            .filter(|i| !hidden.contains(i))
+            .min_by_key(|&i| (size(&rows[i]) == 0, size(&rows[i]), i));
         hidden.extend(next);
     }
     for r in rows.iter_mut() {
@@ -148,6 +152,45 @@ pub fn suppress_thin_figures(r: &mut Map<String, Value>, k: usize) -> usize {
         r.insert("suppressed_figures".into(), Value::Array(blanked));
     }
     n
+}
+
+/// As [`suppress_small_groups`], within each group of rows sharing a
+/// `group` value (the levels of one competency): the complementary row is
+/// taken from the same group, since the group's total is shown elsewhere
+/// (the competency's row). Counts in `small_counts` columns (`unassessed`)
+/// that are 1..k-1 are blanked in every row. Returns how many rows were
+/// suppressed.
+pub fn suppress_small_groups_within(
+    rows: &mut [Map<String, Value>],
+    group: &str,
+    count: &str,
+    small_counts: &[&str],
+    k: usize,
+) -> usize {
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let g = r.get(group).map(Value::to_string).unwrap_or_default();
+        groups.entry(g).or_default().push(i);
+    }
+    let mut hidden = 0;
+    for at in groups.values() {
+        let mut part: Vec<Map<String, Value>> = at.iter().map(|&i| rows[i].clone()).collect();
+        hidden += suppress_small_groups(&mut part, count, k);
+        for (&i, r) in at.iter().zip(part) {
+            rows[i] = r;
+        }
+    }
+    for r in rows.iter_mut() {
+        for c in small_counts {
+            if r.get(*c)
+                .and_then(Value::as_u64)
+                .is_some_and(|n| (1..k as u64).contains(&n))
+            {
+                r.insert((*c).into(), Value::Null);
+            }
+        }
+    }
+    hidden
 }
 
 /// Blanks every number of a row and marks it `suppressed`; its text stays.
@@ -329,6 +372,46 @@ mod tests {
             assert_eq!(blanked, 0, "measured {measured}");
             assert!(c.get("suppressed_figures").is_none());
         }
+    }
+
+    #[test]
+    fn levels_are_suppressed_within_their_competency() {
+        // c1: levels with 6, 2 and 7 people: the 2 goes and takes the 6 (the
+        // next smallest of c1, not c2's 5); c2: 5 and 9, nothing; c1's 3
+        // unassessed are blanked, c2's 6 stay
+        let mut r: Vec<Map<String, Value>> = [
+            ("c1", 1, 6, 3),
+            ("c1", 2, 2, 3),
+            ("c1", 3, 7, 3),
+            ("c2", 1, 5, 6),
+            ("c2", 2, 9, 6),
+        ]
+        .iter()
+        .map(|(c, level, n, unassessed)| {
+            json!({"competency_id": c, "level": level, "people_at_level": n, "unassessed": unassessed})
+                .as_object()
+                .unwrap()
+                .clone()
+        })
+        .collect();
+        assert_eq!(
+            suppress_small_groups_within(
+                &mut r,
+                "competency_id",
+                "people_at_level",
+                &["unassessed"],
+                5
+            ),
+            2
+        );
+        let hidden: Vec<bool> = r.iter().map(|x| x["suppressed"] == true).collect();
+        assert_eq!(hidden, [true, true, false, false, false]);
+        assert_eq!(
+            r[2]["unassessed"],
+            Value::Null,
+            "3 unassessed is a small group"
+        );
+        assert_eq!(r[3]["unassessed"], 6);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use cadre_access::{
     protect_remainders, protected_units, suppress_row, suppress_small_complements,
-    suppress_small_groups, suppress_thin_figures, Principal, Role, UnitCount,
+    suppress_small_groups, suppress_small_groups_within, suppress_thin_figures, Principal, Role,
+    UnitCount,
 };
 use cadre_analytics::{Analysis, Scope, Table};
 use cadre_projection::Snapshot;
@@ -408,7 +409,12 @@ impl Guard {
             .filter(|_| !first.contains_key("unit_id"));
         if let Some(column) = COUNT_COLUMNS.iter().find(|c| first.contains_key(**c)) {
             let k = if self.hide_all { usize::MAX } else { self.k };
-            suppress_small_groups(rows, column, k);
+            if *column == "people_at_level" {
+                // a level distribution: complementary within each competency
+                suppress_small_groups_within(rows, "competency_id", column, &["unassessed"], k);
+            } else {
+                suppress_small_groups(rows, column, k);
+            }
             let pairs_of_people = *column == "people_with_requirements";
             if let (Some((competencies, categories)), Some(key), true) =
                 (&self.complements, key, pairs_of_people)
