@@ -396,7 +396,10 @@ fn no_row_of_one_answer_minus_another_is_about_a_few() {
         // the level distribution: never one level of a competency hidden
         // alone (the competency's total minus the others would show it), no
         // small count of unassessed people
-        let g = server.get_json_as(viewer, &format!("/v1/query/gaps?org_unit={unit}&as_of={END}"));
+        let g = server.get_json_as(
+            viewer,
+            &format!("/v1/query/gaps?org_unit={unit}&as_of={END}"),
+        );
         let mut per: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
         for r in g["tables"]["distribution"]["rows"].as_array().unwrap() {
             let e = per.entry(r["competency_id"].as_str().unwrap()).or_default();
@@ -409,7 +412,10 @@ fn no_row_of_one_answer_minus_another_is_about_a_few() {
             );
         }
         for (c, (levels, hidden)) in per {
-            assert!(levels == 1 || hidden != 1, "{unit}, {c}: one level hidden alone");
+            assert!(
+                levels == 1 || hidden != 1,
+                "{unit}, {c}: one level hidden alone"
+            );
             distribution_checks += 1;
         }
         // the heatmap under the unit: its competency row minus its shown children's cells
@@ -439,6 +445,9 @@ fn no_row_of_one_answer_minus_another_is_about_a_few() {
     }
     assert!(role_pairs > 50, "{role_pairs} role differences checked");
     assert!(cell_checks > 20, "{cell_checks} heatmap remainders checked");
-    assert!(distribution_checks > 50, "{distribution_checks} distributions checked");
+    assert!(
+        distribution_checks > 50,
+        "{distribution_checks} distributions checked"
+    );
     server.stop();
 }

@@ -437,3 +437,57 @@ fn pdf_reports_beyond_the_limit_are_told_to_retry() {
     assert_eq!(code, 200);
     server.stop();
 }
+
+#[test]
+fn a_long_query_neither_holds_up_ingest_nor_lets_one_token_queue_more() {
+    let tmp = tempfile::tempdir().unwrap();
+    // large enough that ten years of trends take seconds
+    let data = demo_data(tmp.path(), 12_000, 4);
+    let config = tmp.path().join("cadre.toml");
+    std::fs::write(&config, "[server]\nmax_queries_per_token = 1\n").unwrap();
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
+    let (port, admin) = (server.port, server.admin.clone());
+    // ten years of monthly figures: a snapshot and a recompute per month
+    let long = std::thread::spawn(move || {
+        let auth = format!("Bearer {admin}");
+        http(
+            port,
+            "GET",
+            "/v1/query/trends?months=120",
+            &[("Authorization", &auth)],
+            b"",
+        )
+        .unwrap()
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !long.is_finished(),
+        "the long query must still run for this test to mean anything"
+    );
+    // the same token may not queue another
+    let (code, raw) = server.get("/v1/query/gaps");
+    assert_eq!(code, 429, "{}", String::from_utf8_lossy(&raw));
+    // events go in while it runs: the projection is locked a month at a time
+    let body: String = (0..100)
+        .map(|i| {
+            format!(
+                r#"{{"event_id":"00000000-0000-4000-8000-0000000f{i:04}","type":"employee.hired","schema_version":1,"occurred_at":"2026-01-01T00:00:00Z","recorded_at":"2026-01-01T00:00:00Z","source":"load","subject":"late-{i}","data":{{"name":"Late {i}"}}}}"#
+            ) + "\n"
+        })
+        .collect();
+    let (code, v) = server.post_events(body.as_bytes());
+    assert_eq!(code, 200, "{v}");
+    assert!(
+        !long.is_finished(),
+        "the events were stored before the long query answered, not after it"
+    );
+    let (code, _) = long.join().unwrap();
+    assert_eq!(code, 200);
+    // and the token may ask again
+    assert_eq!(server.get("/v1/query/gaps").0, 200);
+    server.stop();
+}

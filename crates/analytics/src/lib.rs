@@ -20,6 +20,7 @@ mod generated;
 mod ninebox;
 mod partials;
 mod query;
+mod snapshots;
 mod succession;
 mod table;
 mod training;
@@ -33,6 +34,7 @@ pub use query::{
     parse_as_of, run_prepared, run_query, write_parquet, Prepared, QueryKind, QueryOutput,
     QueryRequest,
 };
+pub use snapshots::Snapshots;
 pub use succession::{computed_readiness, readiness_name, Succession, SuccessionSummary};
 pub use table::{cell_text, first_difference, Table};
 pub use training::course_effects;

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::{
     course_effects, plan_history, subtree, trends, Analysis, AnalyticsConfig, AnalyticsError,
-    Scope, Succession,
+    Scope, Snapshots, Succession,
 };
 
 /// What to compute.
@@ -204,6 +204,16 @@ impl Prepared {
         })
     }
 
+    /// From a snapshot alone, for one query (it cannot be refreshed).
+    fn of_snapshot(snapshot: Snapshot, cfg: &AnalyticsConfig) -> Result<Prepared, AnalyticsError> {
+        let analysis = Analysis::with_config(&snapshot, cfg.clone())?;
+        Ok(Prepared {
+            snapshot,
+            analysis,
+            applied: 0,
+        })
+    }
+
     /// Brings it up to date with `t`, the timeline it was made from after
     /// more events: when those events touched only a few employees' own
     /// histories (and `t` tracks changes, [`Timeline::track_changes`]), just
@@ -258,16 +268,18 @@ pub fn run_query(
 
 /// Runs a query from a [`Prepared`] of its date (of the same timeline,
 /// policy and thresholds); the same answer as [`run_query`]. A `prepared`
-/// of another date is not used.
+/// of another date is not used. Only trends, plan history and another date
+/// read `t`, a snapshot at a time.
 pub fn run_prepared(
     prepared: &Prepared,
-    t: &Timeline,
+    t: &dyn Snapshots,
     policy: &LevelPolicy,
     cfg: &AnalyticsConfig,
     q: &QueryRequest,
 ) -> Result<QueryOutput, AnalyticsError> {
     if prepared.as_of() != q.as_of {
-        return run_query(t, policy, cfg, q);
+        let of_date = Prepared::of_snapshot(t.snapshot_at(q.as_of, policy), cfg)?;
+        return run_prepared(&of_date, t, policy, cfg, q);
     }
     let (s, a) = (&prepared.snapshot, &prepared.analysis);
     let unit = q.scope.org_unit.as_deref();

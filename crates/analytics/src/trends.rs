@@ -2,12 +2,12 @@
 
 use std::collections::BTreeSet;
 
-use cadre_projection::{LevelPolicy, Snapshot, Timeline};
+use cadre_projection::{LevelPolicy, Snapshot};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use polars::prelude::*;
 
 use crate::succession::readiness_name;
-use crate::{Analysis, AnalyticsConfig, AnalyticsError, Scope, Succession, Table};
+use crate::{Analysis, AnalyticsConfig, AnalyticsError, Scope, Snapshots, Succession, Table};
 
 /// The units in the subtree of `unit` (itself included).
 pub fn subtree(s: &Snapshot, unit: &str) -> BTreeSet<String> {
@@ -68,7 +68,7 @@ impl Analysis {
 /// critical positions), and for each figure after
 /// `headcount` a `<figure>_change` column (null for the first month).
 pub fn trends(
-    t: &Timeline,
+    t: &dyn Snapshots,
     policy: &LevelPolicy,
     cfg: &AnalyticsConfig,
     as_of: DateTime<Utc>,
@@ -79,7 +79,7 @@ pub fn trends(
     let mut headcount = Vec::new();
     let mut figures: [Vec<Option<f64>>; 6] = Default::default();
     for end in month_ends(as_of, months) {
-        let s = t.snapshot(end, policy);
+        let s = t.snapshot_at(end, policy);
         let a = Analysis::with_config(&s, cfg.clone())?;
         let scope = Scope {
             org_unit: unit.map(str::to_string),
@@ -145,14 +145,14 @@ pub struct PlanHistory {
 
 /// How a position's plan changed and how its candidates' computed readiness moved.
 pub fn plan_history(
-    t: &Timeline,
+    t: &dyn Snapshots,
     policy: &LevelPolicy,
     cfg: &AnalyticsConfig,
     as_of: DateTime<Utc>,
     months: u32,
     position: &str,
 ) -> Result<PlanHistory, AnalyticsError> {
-    let now = t.snapshot(as_of, policy);
+    let now = t.snapshot_at(as_of, policy);
     let Some(p) = now.positions.get(position) else {
         return Err(AnalyticsError::UnknownPosition(position.to_string()));
     };
@@ -170,7 +170,7 @@ pub fn plan_history(
     )?;
     let mut frames = Vec::new();
     for end in month_ends(as_of, months) {
-        let s = t.snapshot(end, policy);
+        let s = t.snapshot_at(end, policy);
         let out = Succession::compute(&s, cfg, Some(&units))?;
         let label = end.to_rfc3339();
         frames.push(

@@ -310,13 +310,8 @@ impl Engine {
 
     /// Runs a named query over the projection.
     pub fn query(&self, q: &QueryRequest) -> Result<QueryOutput, AnalyticsError> {
-        let started = std::time::Instant::now();
-        let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
-        let out = self
-            .prepared_with(&t, q.as_of)
-            .and_then(|p| cadre_analytics::run_prepared(&p, &t, &self.policy, &self.analytics, q));
-        self.metrics.record_analytics(started.elapsed());
-        out
+        let prepared = self.prepared(q.as_of)?;
+        self.query_prepared(&prepared, q)
     }
 
     /// Runs a named query from a [`Prepared`] of its date (one request's
@@ -327,8 +322,12 @@ impl Engine {
         q: &QueryRequest,
     ) -> Result<QueryOutput, AnalyticsError> {
         let started = std::time::Instant::now();
-        let t = self.timeline.read().unwrap_or_else(|p| p.into_inner());
-        let out = cadre_analytics::run_prepared(prepared, &t, &self.policy, &self.analytics, q);
+        // the projection's lock is taken for each snapshot a query needs
+        // beyond its `Prepared` (trends: one a month), never for the whole
+        // query: events are folded between them
+        let shared = Shared(&self.timeline);
+        let out =
+            cadre_analytics::run_prepared(prepared, &shared, &self.policy, &self.analytics, q);
         self.metrics.record_analytics(started.elapsed());
         out
     }
@@ -479,4 +478,19 @@ fn restore(store: &Store, path: &Path) -> Result<cadre_checkpoint::Restored, Sto
 /// Folds a log, from the checkpoint at `path` when it is sound.
 fn fold(log: &impl ReadBack, path: &Path) -> Result<cadre_checkpoint::Restored, StoreError> {
     cadre_checkpoint::restore(Some(path), |after, apply| log.replay_after(after, apply))
+}
+
+/// The engine's projection read one snapshot at a time, its lock held only
+/// while each is taken.
+struct Shared<'a>(&'a RwLock<Timeline>);
+
+impl cadre_analytics::Snapshots for Shared<'_> {
+    fn snapshot_at(
+        &self,
+        at: DateTime<Utc>,
+        policy: &cadre_projection::LevelPolicy,
+    ) -> cadre_projection::Snapshot {
+        let t = self.0.read().unwrap_or_else(|p| p.into_inner());
+        t.snapshot(at, policy)
+    }
 }

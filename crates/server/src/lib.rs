@@ -54,6 +54,8 @@ pub struct Service {
     pub(crate) uploads: tokio::sync::Semaphore,
     /// PDF reports being printed.
     pub(crate) pdf_renders: Arc<tokio::sync::Semaphore>,
+    /// Analytical requests under way, per token.
+    queries: Arc<limits::QueryGate>,
 }
 
 impl Service {
@@ -76,6 +78,7 @@ impl Service {
             pdf_renders: Arc::new(tokio::sync::Semaphore::new(
                 config.limits.max_pdf_renders.max(1),
             )),
+            queries: Arc::default(),
         })
     }
 
@@ -87,6 +90,19 @@ impl Service {
     /// Who a token belongs to.
     pub(crate) fn authenticate(&self, token: &str) -> Option<cadre_access::Principal> {
         self.access.authenticate(token)
+    }
+
+    /// A place for one more analytical request of `who`, or 429 when they
+    /// have as many under way as they may.
+    pub(crate) fn slot(&self, who: &cadre_access::Principal) -> Result<limits::Slot, ApiError> {
+        self.queries
+            .enter(&who.name, self.limits.max_queries_per_token)
+            .map_err(|max| {
+                ApiError::Busy(
+                    format!("{max} analytical requests of this token are under way; retry when one has answered"),
+                    1.0,
+                )
+            })
     }
 
     /// The small-group threshold.

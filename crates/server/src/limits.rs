@@ -2,7 +2,7 @@
 //! token, so that one client cannot exhaust the server for the others.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,10 @@ pub struct Limits {
     /// Most PDF reports printed at once (each starts a headless Chromium);
     /// one more is told to retry (429).
     pub max_pdf_renders: usize,
+    /// Most analytical requests (gaps, heatmap, queries, profiles, the
+    /// report) one token may have under way at once; one more is told to
+    /// retry (429), so one client cannot queue work ahead of everyone.
+    pub max_queries_per_token: usize,
 }
 
 impl Default for Limits {
@@ -44,6 +48,51 @@ impl Default for Limits {
             body_timeout_secs: 30.0,
             max_uploads: 8,
             max_pdf_renders: 2,
+            max_queries_per_token: 4,
+        }
+    }
+}
+
+/// Analytical requests under way, per token holder.
+#[derive(Debug, Default)]
+pub(crate) struct QueryGate {
+    running: Mutex<HashMap<String, usize>>,
+}
+
+/// A token holder's place among the analytical requests under way, given
+/// back when dropped.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    gate: Arc<QueryGate>,
+    who: String,
+}
+
+impl QueryGate {
+    /// A place for `who`, or the number they may have under way when they
+    /// have that many already.
+    pub(crate) fn enter(self: &Arc<Self>, who: &str, max: usize) -> Result<Slot, usize> {
+        let max = max.max(1);
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let n = running.entry(who.to_string()).or_default();
+        if *n >= max {
+            return Err(max);
+        }
+        *n += 1;
+        Ok(Slot {
+            gate: self.clone(),
+            who: who.to_string(),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut running = self.gate.running.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = running.get_mut(&self.who) {
+            *n -= 1;
+            if *n == 0 {
+                running.remove(&self.who);
+            }
         }
     }
 }

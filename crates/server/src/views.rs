@@ -163,7 +163,9 @@ async fn analyse(
         + 'static,
 ) -> Result<Value, ApiError> {
     let as_of = parse_as_of(as_of.as_deref())?;
+    let slot = s.slot(&who)?;
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let started = Instant::now();
         let prepared = s.engine().prepared(as_of)?;
         let (snap, g) = (prepared.snapshot(), prepared.analysis());
@@ -377,7 +379,9 @@ pub(crate) async fn query(
         p.position.clone(),
         p.months,
     );
+    let slot = s.slot(&who)?;
     let v = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let (unit, category, role, employee, position, months) = params;
         // one snapshot and one set of frames for the scope check, the query and the guard
         let prepared = s.engine().prepared(as_of)?;
@@ -459,7 +463,9 @@ pub(crate) async fn profile(
     p: Params,
 ) -> Result<Response, ApiError> {
     let as_of = parse_as_of(p.as_of.as_deref())?;
+    let slot = s.slot(&who)?;
     let v = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let prepared = s.engine().prepared(as_of)?;
         let (snap, g) = (prepared.snapshot(), prepared.analysis());
         let e = snap
@@ -575,8 +581,9 @@ pub(crate) async fn succession_report(
     } else {
         None
     };
+    let slot = s.slot(&who)?;
     tokio::task::spawn_blocking(move || {
-        let _permit = permit;
+        let (_permit, _slot) = (permit, slot);
         let snap = s.engine().snapshot(as_of);
         let unit = effective_unit(&who, &snap, unit.as_deref())?;
         s.audit(
@@ -624,7 +631,9 @@ pub(crate) async fn position_detail(
     p: Params,
 ) -> Result<Response, ApiError> {
     let as_of = parse_as_of(p.as_of.as_deref())?;
+    let slot = s.slot(&who)?;
     let v = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let snap = s.engine().snapshot(as_of);
         let pos = snap
             .positions
