@@ -124,11 +124,13 @@ pub fn suppress_small_groups(rows: &mut [Map<String, Value>], count: &str, k: us
 /// change comes from the participants measured before and after, a mean gap
 /// or meeting share from the pairs with an effective level (one per person
 /// in a competency's row; in a category's or unit's row at least one per
-/// person levelled, so a small count there means fewer people still).
-pub const FIGURE_BASES: [(&str, &str); 3] = [
+/// person levelled, so a small count there means fewer people still), a
+/// mean role fit from the people it was computed for.
+pub const FIGURE_BASES: [(&str, &str); 4] = [
     ("mean_change", "measured"),
     ("mean_gap", "levelled_pairs"),
     ("meeting_share", "levelled_pairs"),
+    ("mean_role_fit", "role_fit_people"),
 ];
 
 /// Blanks the figures of a row that rest on 1..k-1 people although the row
@@ -361,6 +363,14 @@ mod tests {
             (Value::Null, Value::Null)
         );
         assert_eq!(comp["coverage"], 0.33, "coverage rests on the row's people");
+        // a role fit of 3 people in a row of 8
+        let mut fit =
+            json!({"people_with_requirements": 8, "role_fit_people": 3, "mean_role_fit": 0.859})
+                .as_object()
+                .unwrap()
+                .clone();
+        assert_eq!(suppress_thin_figures(&mut fit, 5), 1);
+        assert_eq!(fit["mean_role_fit"], Value::Null);
         // nobody measured, or enough: nothing to blank
         for measured in [0, 5] {
             let mut c = json!({"participants": 9, "measured": measured, "mean_change": null})
