@@ -10,6 +10,23 @@ use serde_json::Value;
 
 const K: u64 = 5;
 
+/// A server on a generated organisation of `employees`, with a token per
+/// role (planner and leader scoped to u01) and the tokens by role.
+fn server_with_roles(
+    tmp: &std::path::Path,
+    employees: usize,
+    seed: u64,
+) -> (Server, BTreeMap<String, String>) {
+    let data = demo_data(tmp, employees, seed);
+    let (config, t) = role_config(tmp, "u01", "");
+    let server = Server::start_with(
+        &data,
+        "ingest-token-0123456789",
+        &["--config", config.to_str().unwrap()],
+    );
+    (server, t)
+}
+
 fn rows(v: &Value) -> &Vec<Value> {
     v["rows"].as_array().expect("rows")
 }
@@ -17,13 +34,7 @@ fn rows(v: &Value) -> &Vec<Value> {
 #[test]
 fn every_endpoint_checks_the_role() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = demo_data(tmp.path(), 300, 3);
-    let (config, t) = role_config(tmp.path(), "u01", "");
-    let server = Server::start_with(
-        &data,
-        "ingest-token-0123456789",
-        &["--config", config.to_str().unwrap()],
-    );
+    let (server, t) = server_with_roles(tmp.path(), 300, 3);
     let someone = server.get_json("/v1/query/gaps?org_unit=u01")["tables"]["employees"]["rows"][0]
         ["employee_id"]
         .as_str()
@@ -117,13 +128,7 @@ fn every_endpoint_checks_the_role() {
 #[test]
 fn a_viewer_cannot_subtract_their_way_to_a_small_group() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = demo_data(tmp.path(), 500, 8);
-    let (config, t) = role_config(tmp.path(), "u01", "");
-    let server = Server::start_with(
-        &data,
-        "ingest-token-0123456789",
-        &["--config", config.to_str().unwrap()],
-    );
+    let (server, t) = server_with_roles(tmp.path(), 500, 8);
     let full = server.get_json(&format!("/v1/gaps/units?as_of={END}"));
     let seen = server.get_json_as(&t["viewer"], &format!("/v1/gaps/units?as_of={END}"));
     let people: BTreeMap<&str, u64> = rows(&full)
@@ -241,13 +246,7 @@ fn a_viewer_cannot_subtract_their_way_to_a_small_group() {
 #[test]
 fn a_scoped_token_is_told_of_no_candidate_from_elsewhere() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = demo_data(tmp.path(), 300, 3);
-    let (config, t) = role_config(tmp.path(), "u01", "");
-    let server = Server::start_with(
-        &data,
-        "ingest-token-0123456789",
-        &["--config", config.to_str().unwrap()],
-    );
+    let (server, t) = server_with_roles(tmp.path(), 300, 3);
     // who works where, as the admin sees it
     let employees = server.get_json("/v1/query/gaps")["tables"]["employees"]["rows"].clone();
     let unit_of: BTreeMap<String, String> = employees
@@ -354,13 +353,7 @@ fn shown_people(v: &Value, table: &str) -> BTreeMap<String, u64> {
 #[test]
 fn no_row_of_one_answer_minus_another_is_about_a_few() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = demo_data(tmp.path(), 500, 8);
-    let (config, t) = role_config(tmp.path(), "u01", "");
-    let server = Server::start_with(
-        &data,
-        "ingest-token-0123456789",
-        &["--config", config.to_str().unwrap()],
-    );
+    let (server, t) = server_with_roles(tmp.path(), 500, 8);
     let viewer = &t["viewer"];
     let units = server.get_json(&format!("/v1/gaps/units?as_of={END}"));
     let mut role_pairs = 0;

@@ -62,6 +62,18 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// A generated organisation's events: the file and the events read back.
+fn generated(tmp: &Path, employees: usize, seed: u64) -> (PathBuf, Vec<Value>) {
+    let file = tmp.join("events.ndjson");
+    generate(&file, employees, seed);
+    let events = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (file, events)
+}
+
 /// The person to erase: a succession candidate, with their name.
 fn pick_target(events: &[Value]) -> (String, String) {
     let mut names: HashMap<&str, &str> = HashMap::new();
@@ -163,13 +175,7 @@ fn text(out: &std::process::Output) -> String {
 #[test]
 fn erase_leaves_no_trace_and_figures_equal_a_log_without_the_person() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("events.ndjson");
-    generate(&file, 300, 11);
-    let mut events: Vec<Value> = std::fs::read_to_string(&file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (file, mut events) = generated(tmp.path(), 300, 11);
     let (id, name) = pick_target(&events);
     events.push(colleague_assessed_by(&events, &id, &name));
     write_ndjson(&file, &events);
@@ -303,13 +309,7 @@ fn escaped(text: &str) -> String {
 #[test]
 fn escaped_cased_and_spaced_mentions_go_and_a_surname_alone_is_reported() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = tmp.path().join("events.ndjson");
-    generate(&file, 120, 5);
-    let mut events: Vec<Value> = std::fs::read_to_string(&file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (file, mut events) = generated(tmp.path(), 120, 5);
     let (id, name) = pick_target(&events);
     let surname = name.split_whitespace().last().unwrap().to_string();
     // a colleague's assessment naming them in capitals with two spaces, and

@@ -14,7 +14,8 @@ use crate::dead_letter::letters;
 use crate::{DeadLetter, StoreError, StoreLayout};
 
 /// Reading a data directory's events and dead letters back, the same way
-/// for its writer ([`Ingestor`]) and for a reader beside it ([`StoreReader`]).
+/// for its writer ([`EventStore`](crate::EventStore)) and for a reader
+/// beside it ([`StoreReader`]).
 pub trait ReadBack {
     /// Calls `f` with every record of the event log from sequence number `start` on.
     fn scan_log(&self, start: u64, f: &mut dyn FnMut(Record)) -> Result<(), LogError>;
