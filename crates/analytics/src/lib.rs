@@ -38,7 +38,7 @@ pub use snapshots::Snapshots;
 pub use succession::{computed_readiness, readiness_name, Succession, SuccessionSummary};
 pub use table::{cell_text, first_difference, Table};
 pub use training::course_effects;
-pub use trends::{month_ends, plan_history, subtree, trends, PlanHistory};
+pub use trends::{month_ends, people_in, plan_history, subtree, trends, PlanHistory};
 
 /// Errors from analytics.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use cadre_projection::Snapshot;
 use polars::prelude::*;
 
 use crate::gaps::Scope;
-use crate::{frames, subtree, Analysis, AnalyticsError};
+use crate::{frames, people_in, Analysis, AnalyticsError};
 
 impl Analysis {
     /// Competencies ranked by total weighted gap within a scope.
@@ -140,13 +140,7 @@ pub fn course_effects(
 ) -> Result<DataFrame, AnalyticsError> {
     let mut trainings = frames::trainings(snapshot)?.lazy();
     if let Some(u) = unit {
-        let inside = subtree(snapshot, u);
-        let people: Vec<&str> = snapshot
-            .employees
-            .iter()
-            .filter(|e| e.org_unit_id.as_ref().is_some_and(|x| inside.contains(x)))
-            .map(|e| e.id.as_str())
-            .collect();
+        let people: Vec<String> = people_in(snapshot, u).into_iter().collect();
         let people = df!("employee_id" => people)?;
         trainings = trainings.inner_join(people.lazy(), col("employee_id"), col("employee_id"));
     }

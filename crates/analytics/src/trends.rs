@@ -18,6 +18,17 @@ pub fn subtree(s: &Snapshot, unit: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The employees whose unit as of the snapshot lies in the subtree of
+/// `unit` (leavers by their last unit).
+pub fn people_in(s: &Snapshot, unit: &str) -> BTreeSet<String> {
+    let units = subtree(s, unit);
+    s.employees
+        .iter()
+        .filter(|e| e.org_unit_id.as_ref().is_some_and(|u| units.contains(u)))
+        .map(|e| e.id.clone())
+        .collect()
+}
+
 /// The ends of the last `months` calendar months up to `as_of`, oldest first;
 /// the last point is `as_of` itself.
 pub fn month_ends(as_of: DateTime<Utc>, months: u32) -> Vec<DateTime<Utc>> {

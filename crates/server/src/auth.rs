@@ -236,17 +236,11 @@ impl Guard {
     /// still count every candidate.
     pub(crate) fn within_scope(mut self, snap: &Snapshot) -> Guard {
         if let Some(scope) = &self.who.scope {
-            let inside = snap
-                .employees
-                .iter()
-                .filter(|e| {
-                    e.org_unit_id
-                        .as_deref()
-                        .is_some_and(|u| snap.unit_path(u).iter().any(|p| p == scope))
-                })
-                .map(|e| e.id.clone())
-                .collect();
-            self.inside = Some(inside);
+            self.inside = Some(
+                cadre_analytics::people_in(snap, scope)
+                    .into_iter()
+                    .collect(),
+            );
         }
         self
     }
@@ -294,15 +288,7 @@ impl Guard {
                 .sum();
             guard.hide_all |= small(others);
             // and per row: each competency and category of the scope
-            let people = |t: Table, key: &str| -> HashMap<String, usize> {
-                t.records()
-                    .iter()
-                    .filter_map(|r| {
-                        let id = text(r, key)?.to_string();
-                        Some((id, count(r, "people_with_requirements")))
-                    })
-                    .collect()
-            };
+            let people = |t: Table, key: &str| people_by(&t.records(), key);
             let unfiltered = Scope {
                 role: None,
                 ..scope.clone()
@@ -316,6 +302,15 @@ impl Guard {
             ));
         }
         Ok(guard)
+    }
+
+    /// The smallest group shown: k, or nothing at all when every figure is hidden.
+    fn small_group(&self) -> usize {
+        if self.hide_all {
+            usize::MAX
+        } else {
+            self.k
+        }
     }
 
     /// Whether an answer may name this employee (always, without a scope).
@@ -334,18 +329,11 @@ impl Guard {
             .then(|| v.get("cells").and(v.get("competencies")))
             .flatten()
             .and_then(as_rows)
-            .map(|rows| {
-                rows.iter()
-                    .filter_map(|r| {
-                        let id = text(r, "competency_id")?.to_string();
-                        Some((id, count(r, "people_with_requirements")))
-                    })
-                    .collect::<HashMap<String, usize>>()
-            });
+            .map(|rows| people_by(&rows, "competency_id"));
         self.protect_parts(v);
         if let (Some(parent), Some(cells)) = (parent, v.get_mut("cells")) {
             if let Some(mut rows) = as_rows(cells) {
-                let k = if self.hide_all { usize::MAX } else { self.k };
+                let k = self.small_group();
                 protect_remainders(
                     &mut rows,
                     &parent,
@@ -408,7 +396,7 @@ impl Guard {
             .find(|k| first.contains_key(*k))
             .filter(|_| !first.contains_key("unit_id"));
         if let Some(column) = COUNT_COLUMNS.iter().find(|c| first.contains_key(**c)) {
-            let k = if self.hide_all { usize::MAX } else { self.k };
+            let k = self.small_group();
             if *column == "people_at_level" {
                 // a level distribution: complementary within each competency
                 suppress_small_groups_within(rows, "competency_id", column, &["unassessed"], k);
@@ -448,6 +436,18 @@ impl Guard {
 fn about_own_prospects(r: &Map<String, Value>, me: &str) -> bool {
     text(r, "candidate_id") == Some(me)
         || (text(r, "employee_id") == Some(me) && r.contains_key("potential"))
+}
+
+/// The people each row is about (`people_with_requirements`), by the row's `key`.
+fn people_by(rows: &[Map<String, Value>], key: &str) -> HashMap<String, usize> {
+    rows.iter()
+        .filter_map(|r| {
+            Some((
+                text(r, key)?.to_string(),
+                count(r, "people_with_requirements"),
+            ))
+        })
+        .collect()
 }
 
 fn as_rows(v: &Value) -> Option<Vec<Map<String, Value>>> {
