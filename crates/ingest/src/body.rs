@@ -7,7 +7,7 @@
 use serde::Deserializer as _;
 use serde_json::Value;
 
-use crate::duplicate_keys::first_duplicate_key;
+use crate::duplicate_keys::{parse_unique, NotUnique};
 use crate::rejection::Rejection;
 
 /// One item of a batch: where it was and its text. The text is parsed
@@ -40,15 +40,14 @@ impl Item {
         if let Some(why) = &self.unreadable {
             return Err(why.clone());
         }
-        let value = serde_json::from_str::<Value>(&self.raw)
-            .map_err(|e| Rejection::new("", format!("not valid JSON: {e}")))?;
-        match first_duplicate_key(&self.raw) {
-            Some(at) => Err(Rejection::new(
+        // one pass that also refuses a key given twice
+        parse_unique(&self.raw).map_err(|e| match e {
+            NotUnique::Invalid(e) => Rejection::new("", format!("not valid JSON: {e}")),
+            NotUnique::Repeated(at) => Rejection::new(
                 at,
                 "this key is given twice in one object: give each key once (only one value can be stored)",
-            )),
-            None => Ok(value),
-        }
+            ),
+        })
     }
 }
 
