@@ -313,11 +313,6 @@ impl Guard {
         }
     }
 
-    /// Whether an answer may name this employee (always, without a scope).
-    pub(crate) fn may_name(&self, employee: &str) -> bool {
-        self.inside.as_ref().is_none_or(|i| i.contains(employee))
-    }
-
     /// Applies the rules to every list of rows in a JSON answer: rows about
     /// the caller's own potential or nominations are dropped; for roles that
     /// may not see individuals, small groups and protected units lose their

@@ -595,9 +595,10 @@ pub(crate) async fn succession_report(
         if let Some(me) = &who.employee {
             report = report.without_candidate(me);
         }
-        if who.scope.is_some() {
-            let inside = Guard::unrestricted(who.clone()).within_scope(&snap);
-            report = report.only_candidates(|c| inside.may_name(c));
+        if let Some(scope) = &who.scope {
+            // a scoped reader's own people, as the guard keeps them
+            let inside = cadre_analytics::people_in(&snap, scope);
+            report = report.only_candidates(|c| inside.contains(c));
         }
         let html = report.to_html();
         if pdf {
